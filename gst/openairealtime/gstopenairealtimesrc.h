@@ -1,0 +1,19 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef __GST_OPENAI_REALTIME_SRC_H__
+#define __GST_OPENAI_REALTIME_SRC_H__
+
+#include <gst/gst.h>
+#include <gst/base/gstpushsrc.h>
+
+#include "gstopenairealtimeelements.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_OPENAI_REALTIME_SRC (gst_openai_realtime_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstOpenAIRealtimeSrc, gst_openai_realtime_src, GST, OPENAI_REALTIME_SRC, GstPushSrc)
+
+G_END_DECLS
+
+#endif
