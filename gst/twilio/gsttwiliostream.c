@@ -1,22 +1,715 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The stream object of one call; see gsttwiliostream.h.
+ *
+ * Locking: registry_lock guards the registry and reference counts;
+ * stream->lock guards everything else in the stream. A TwilioLink ties one
+ * WebSocket to the stream; its lock is taken before stream->lock, and the
+ * stream is detached from it (under that lock) before the stream is freed,
+ * so callbacks on the I/O context never see a freed stream.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+
 #include "gsttwiliostream.h"
+#include "twilioprotocol.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_twilio_stream_debug);
+#define GST_CAT_DEFAULT gst_twilio_stream_debug
+
+typedef struct _TwilioLink TwilioLink;
+
+struct _TwilioLink
+{
+  gint ref_count;
+  GMutex lock;
+  GstTwilioStream *stream;      /* NULL once detached */
+  SoupWebsocketConnection *conn;        /* used on @context only */
+  GMainContext *context;
+};
+
+typedef struct
+{
+  GBytes *frames;
+  GstClockTime start;
+  GstClockTime end;
+} HeldAudio;
+
+typedef struct
+{
+  gchar *name;
+  GstClockTime end;
+  gboolean cleared;
+} PendingMark;
 
 struct _GstTwilioStream
 {
   gchar *name;
-  gint ref_count;
+  gint ref_count;               /* registry_lock */
+
+  GMutex lock;
+  GCond cond;
+
+  /* standalone server: loop thread and its context */
+  GThread *thread;
+  GMainContext *loop_context;
+  GMainLoop *loop;
+  SoupServer *server;           /* loop thread only */
+  gchar *path;
+  gchar *auth_token;
+  gchar *public_url;
+  gchar *listen_address;
+  gint listen_port;
+  gboolean server_ready;
+  GError *server_error;
+  gint bound_port;
+
+  TwilioLink *link;
+  gboolean closed;
+  gsize max_message_size;
+
+  /* weak: the elements hold the stream, not the other way round */
+  GWeakRef src;
+  GWeakRef sink;
+
+  gchar *stream_sid;
+  gchar *account_sid;
+  gchar *call_sid;
+
+  /* toward twiliosrc */
+  GQueue items;
+  gboolean end_queued;
+  gboolean src_flushing;
+
+  /* toward Twilio */
+  GQueue held;                  /* HeldAudio, before streamSid is known */
+  GQueue out_texts;             /* gchar *, sent in order on the I/O context */
+  gboolean flush_scheduled;
+  GQueue marks;                 /* PendingMark, sent and not echoed yet */
+  guint64 mark_counter;
+  GstClockTime played;
+  gboolean sink_flushing;
 };
 
-/* Lookup and unref share one lock so that nobody finds an entry whose count
- * has just reached zero (the inter plugin's reasoning). */
 static GMutex registry_lock;
 static GList *registry;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+void
+gst_twilio_stream_item_free (GstTwilioStreamItem * item)
+{
+  if (item == NULL)
+    return;
+  g_clear_pointer (&item->payload, g_bytes_unref);
+  g_clear_error (&item->error);
+  g_free (item);
+}
+
+static void
+held_audio_free (HeldAudio * held)
+{
+  g_bytes_unref (held->frames);
+  g_free (held);
+}
+
+static void
+pending_mark_free (PendingMark * mark)
+{
+  g_free (mark->name);
+  g_free (mark);
+}
+
+static TwilioLink *
+link_ref (TwilioLink * link)
+{
+  g_atomic_int_inc (&link->ref_count);
+  return link;
+}
+
+static void
+link_unref (TwilioLink * link)
+{
+  if (!g_atomic_int_dec_and_test (&link->ref_count))
+    return;
+  g_clear_object (&link->conn);
+  g_main_context_unref (link->context);
+  g_mutex_clear (&link->lock);
+  g_free (link);
+}
+
+/* The element to post on, ref'd; call events prefer the src, playback
+ * events the sink. */
+static GstElement *
+get_poster (GstTwilioStream * stream, gboolean prefer_sink)
+{
+  GstElement *element = g_weak_ref_get (prefer_sink ? &stream->sink :
+      &stream->src);
+
+  if (element == NULL)
+    element = g_weak_ref_get (prefer_sink ? &stream->src : &stream->sink);
+  return element;
+}
+
+static void
+post_structure (GstTwilioStream * stream, gboolean prefer_sink,
+    GstStructure * s)
+{
+  GstElement *element = get_poster (stream, prefer_sink);
+
+  GST_DEBUG ("stream %s: %" GST_PTR_FORMAT, stream->name, s);
+  if (element == NULL) {
+    gst_structure_free (s);
+    return;
+  }
+  gst_element_post_message (element,
+      gst_message_new_element (GST_OBJECT (element), s));
+  gst_object_unref (element);
+}
+
+static void
+post_warning (GstTwilioStream * stream, const gchar * what,
+    const gchar * details)
+{
+  GstElement *element = get_poster (stream, FALSE);
+
+  GST_WARNING ("stream %s: %s: %s", stream->name, what, details);
+  if (element == NULL)
+    return;
+  GST_ELEMENT_WARNING (element, STREAM, DECODE, ("%s", what), ("%s", details));
+  gst_object_unref (element);
+}
+
+static void
+push_item_locked (GstTwilioStream * stream, GstTwilioStreamItem * item)
+{
+  if (item->type == GST_TWILIO_STREAM_ITEM_END) {
+    if (stream->end_queued) {
+      gst_twilio_stream_item_free (item);
+      return;
+    }
+    stream->end_queued = TRUE;
+  }
+  g_queue_push_tail (&stream->items, item);
+  g_cond_broadcast (&stream->cond);
+}
+
+/* ---- sending (I/O context) -------------------------------------------- */
+
+static gboolean
+flush_out_texts (gpointer user_data)
+{
+  TwilioLink *link = user_data;
+  GQueue texts = G_QUEUE_INIT;
+  gchar *text;
+
+  g_mutex_lock (&link->lock);
+  if (link->stream) {
+    GstTwilioStream *stream = link->stream;
+
+    g_mutex_lock (&stream->lock);
+    texts = stream->out_texts;
+    g_queue_init (&stream->out_texts);
+    stream->flush_scheduled = FALSE;
+    g_mutex_unlock (&stream->lock);
+  }
+  while ((text = g_queue_pop_head (&texts))) {
+    if (link->conn && soup_websocket_connection_get_state (link->conn) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_send_text (link->conn, text);
+    g_free (text);
+  }
+  g_mutex_unlock (&link->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush_locked (GstTwilioStream * stream)
+{
+  GSource *source;
+
+  if (stream->flush_scheduled || stream->link == NULL
+      || g_queue_is_empty (&stream->out_texts))
+    return;
+  stream->flush_scheduled = TRUE;
+  /* Always deferred (never g_main_context_invoke): the caller may be a
+   * callback on that very context holding the link lock. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, flush_out_texts, link_ref (stream->link),
+      (GDestroyNotify) link_unref);
+  g_source_attach (source, stream->link->context);
+  g_source_unref (source);
+}
+
+static void
+queue_audio_locked (GstTwilioStream * stream, GBytes * frames,
+    GstClockTime start, GstClockTime end)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (frames, &size);
+  PendingMark *mark = g_new0 (PendingMark, 1);
+  gboolean live_marks = FALSE;
+  GList *l;
+
+  for (l = stream->marks.head; l; l = l->next)
+    live_marks |= !((PendingMark *) l->data)->cleared;
+  /* Twilio's queue is empty: whatever came before has been heard (or
+   * cleared), so playback resumes at this audio's start. */
+  if (!live_marks && GST_CLOCK_TIME_IS_VALID (start))
+    stream->played = start;
+
+  mark->name = g_strdup_printf ("gst-%" G_GUINT64_FORMAT,
+      ++stream->mark_counter);
+  mark->end = end;
+  g_queue_push_tail (&stream->marks, mark);
+  g_queue_push_tail (&stream->out_texts, twilio_build_media (stream->stream_sid,
+          data, size));
+  g_queue_push_tail (&stream->out_texts, twilio_build_mark (stream->stream_sid,
+          mark->name));
+}
+
+/* ---- receiving (I/O context) ------------------------------------------ */
+
+static void
+handle_start (GstTwilioStream * stream, TwilioMessage * m)
+{
+  GError *error = NULL;
+  GstStructure *params, *s;
+  HeldAudio *held;
+  guint i;
+
+  if (!twilio_message_check_media_format (m, &error)) {
+    GstTwilioStreamItem *item = g_new0 (GstTwilioStreamItem, 1);
+
+    item->type = GST_TWILIO_STREAM_ITEM_ERROR;
+    item->error = error;
+    g_mutex_lock (&stream->lock);
+    push_item_locked (stream, item);
+    g_mutex_unlock (&stream->lock);
+    return;
+  }
+
+  g_mutex_lock (&stream->lock);
+  if (stream->stream_sid) {
+    g_mutex_unlock (&stream->lock);
+    post_warning (stream, "Second start message ignored", m->stream_sid);
+    return;
+  }
+  stream->stream_sid = g_strdup (m->stream_sid);
+  stream->account_sid = g_strdup (m->account_sid ? m->account_sid : "");
+  stream->call_sid = g_strdup (m->call_sid ? m->call_sid : "");
+  /* Audio the sink held until now goes out first. */
+  while ((held = g_queue_pop_head (&stream->held))) {
+    queue_audio_locked (stream, held->frames, held->start, held->end);
+    held_audio_free (held);
+  }
+  schedule_flush_locked (stream);
+  g_mutex_unlock (&stream->lock);
+
+  params = gst_structure_new_empty ("custom-parameters");
+  for (i = 0; m->custom_parameter_names[i]; i++)
+    gst_structure_set (params, m->custom_parameter_names[i], G_TYPE_STRING,
+        m->custom_parameter_values[i], NULL);
+  s = gst_structure_new ("twilio-start",
+      "account-sid", G_TYPE_STRING, m->account_sid ? m->account_sid : "",
+      "call-sid", G_TYPE_STRING, m->call_sid ? m->call_sid : "",
+      "stream-sid", G_TYPE_STRING, m->stream_sid,
+      "tracks", G_TYPE_STRV, m->tracks,
+      "custom-parameters", GST_TYPE_STRUCTURE, params,
+      "encoding", G_TYPE_STRING,
+      m->has_media_format ? m->encoding : TWILIO_ENCODING_MULAW,
+      "sample-rate", G_TYPE_INT,
+      m->has_media_format ? m->sample_rate : TWILIO_SAMPLE_RATE,
+      "channels", G_TYPE_INT, m->has_media_format ? m->channels : 1, NULL);
+  gst_structure_free (params);
+  post_structure (stream, FALSE, s);
+}
+
+static void
+handle_mark_echo (GstTwilioStream * stream, const gchar * name)
+{
+  PendingMark *found = NULL;
+  gboolean played = FALSE;
+  GList *l;
+
+  g_mutex_lock (&stream->lock);
+  for (l = stream->marks.head; l; l = l->next) {
+    if (g_str_equal (((PendingMark *) l->data)->name, name)) {
+      found = l->data;
+      break;
+    }
+  }
+  if (found && found->cleared) {
+    g_queue_remove (&stream->marks, found);
+  } else if (found) {
+    PendingMark *mark;
+
+    /* Echoes come in order: live marks before this one were played too. */
+    played = TRUE;
+    while ((mark = g_queue_pop_head (&stream->marks)) != found) {
+      if (mark->cleared)
+        g_queue_push_tail (&stream->marks, mark);
+      else
+        pending_mark_free (mark);
+    }
+    if (GST_CLOCK_TIME_IS_VALID (found->end))
+      stream->played = found->end;
+  }
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+
+  if (found == NULL) {
+    post_warning (stream, "Echo of a mark that was never sent", name);
+    return;
+  }
+  pending_mark_free (found);
+  post_structure (stream, TRUE, gst_structure_new ("twilio-mark",
+          "name", G_TYPE_STRING, name, "played", G_TYPE_BOOLEAN, played, NULL));
+}
+
+static void
+handle_text (GstTwilioStream * stream, const gchar * text, gsize size)
+{
+  g_autoptr (TwilioMessage) m = NULL;
+  GError *error = NULL;
+  GstTwilioStreamItem *item;
+
+  m = twilio_message_parse (text, size, TWILIO_PARSE_FROM_TWILIO, &error);
+  if (m == NULL) {
+    gchar *details = g_strdup_printf ("%s (message starts: %.80s)",
+        error->message, text);
+
+    post_warning (stream, "Invalid message from Twilio ignored", details);
+    g_free (details);
+    g_clear_error (&error);
+    return;
+  }
+
+  switch (m->event) {
+    case TWILIO_EVENT_CONNECTED:
+      post_structure (stream, FALSE, gst_structure_new ("twilio-connected",
+              "protocol", G_TYPE_STRING, m->protocol ? m->protocol : "",
+              "version", G_TYPE_STRING, m->version ? m->version : "", NULL));
+      break;
+    case TWILIO_EVENT_START:
+      handle_start (stream, m);
+      break;
+    case TWILIO_EVENT_MEDIA:
+      item = g_new0 (GstTwilioStreamItem, 1);
+      item->type = GST_TWILIO_STREAM_ITEM_MEDIA;
+      item->payload = g_steal_pointer (&m->payload);
+      item->has_timestamp = m->has_timestamp;
+      item->timestamp_ms = m->timestamp_ms;
+      g_mutex_lock (&stream->lock);
+      push_item_locked (stream, item);
+      g_mutex_unlock (&stream->lock);
+      break;
+    case TWILIO_EVENT_DTMF:
+      post_structure (stream, FALSE, gst_structure_new ("twilio-dtmf",
+              "digit", G_TYPE_STRING, m->digit,
+              "track", G_TYPE_STRING, m->track ? m->track : "",
+              "stream-sid", G_TYPE_STRING, m->stream_sid ? m->stream_sid : "",
+              NULL));
+      break;
+    case TWILIO_EVENT_MARK:
+      handle_mark_echo (stream, m->mark_name);
+      break;
+    case TWILIO_EVENT_STOP:
+      post_structure (stream, FALSE, gst_structure_new ("twilio-stop",
+              "account-sid", G_TYPE_STRING,
+              m->account_sid ? m->account_sid : "", "call-sid",
+              G_TYPE_STRING, m->call_sid ? m->call_sid : "", "stream-sid",
+              G_TYPE_STRING, m->stream_sid ? m->stream_sid : "", NULL));
+      item = g_new0 (GstTwilioStreamItem, 1);
+      item->type = GST_TWILIO_STREAM_ITEM_END;
+      g_mutex_lock (&stream->lock);
+      push_item_locked (stream, item);
+      g_mutex_unlock (&stream->lock);
+      break;
+    case TWILIO_EVENT_CLEAR:
+    case TWILIO_EVENT_UNKNOWN:
+      /* The parser rejects these for messages from Twilio. */
+      break;
+  }
+}
+
+static void
+on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
+    TwilioLink * link)
+{
+  gsize size;
+  const gchar *data = g_bytes_get_data (message, &size);
+  GstTwilioStream *stream;
+  gsize max;
+
+  g_mutex_lock (&link->lock);
+  stream = link->stream;
+  if (stream == NULL)
+    goto out;
+
+  g_mutex_lock (&stream->lock);
+  max = stream->max_message_size;
+  g_mutex_unlock (&stream->lock);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    gchar *details = g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT
+        " bytes; Media Streams uses text frames only", size);
+
+    post_warning (stream, "Binary WebSocket frame ignored", details);
+    g_free (details);
+  } else if (size > max) {
+    gchar *details = g_strdup_printf ("message of %" G_GSIZE_FORMAT
+        " bytes exceeds the limit of %" G_GSIZE_FORMAT " bytes", size, max);
+
+    post_warning (stream, "Oversize message ignored", details);
+    g_free (details);
+  } else {
+    handle_text (stream, data, size);
+  }
+out:
+  g_mutex_unlock (&link->lock);
+}
+
+static void
+on_closed (SoupWebsocketConnection * conn, TwilioLink * link)
+{
+  GstTwilioStream *stream;
+  GstTwilioStreamItem *item;
+  const gchar *reason;
+
+  g_mutex_lock (&link->lock);
+  stream = link->stream;
+  if (stream == NULL) {
+    g_mutex_unlock (&link->lock);
+    return;
+  }
+  reason = soup_websocket_connection_get_close_data (conn);
+  post_structure (stream, FALSE, gst_structure_new ("twilio-closed",
+          "code", G_TYPE_INT,
+          (gint) soup_websocket_connection_get_close_code (conn),
+          "reason", G_TYPE_STRING, reason ? reason : "", NULL));
+
+  item = g_new0 (GstTwilioStreamItem, 1);
+  item->type = GST_TWILIO_STREAM_ITEM_END;
+  g_mutex_lock (&stream->lock);
+  stream->closed = TRUE;
+  push_item_locked (stream, item);
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+  g_mutex_unlock (&link->lock);
+}
+
+static void
+on_error (SoupWebsocketConnection * conn, GError * error, TwilioLink * link)
+{
+  GST_DEBUG ("WebSocket error: %s", error->message);
+}
+
+void
+gst_twilio_stream_attach_connection (GstTwilioStream * stream,
+    SoupWebsocketConnection * connection, GMainContext * context)
+{
+  TwilioLink *link;
+
+  g_return_if_fail (SOUP_IS_WEBSOCKET_CONNECTION (connection));
+
+  g_mutex_lock (&stream->lock);
+  if (stream->link != NULL) {
+    g_mutex_unlock (&stream->lock);
+    post_warning (stream, "Second WebSocket connection refused",
+        "this stream already serves a call; closing the new one (1013)");
+    soup_websocket_connection_close (connection, 1013, "busy");
+    return;
+  }
+
+  link = g_new0 (TwilioLink, 1);
+  link->ref_count = 1;
+  g_mutex_init (&link->lock);
+  link->stream = stream;
+  link->conn = g_object_ref (connection);
+  link->context = context ? g_main_context_ref (context) :
+      g_main_context_ref_thread_default ();
+  stream->link = link;
+  stream->closed = FALSE;
+  g_mutex_unlock (&stream->lock);
+
+  /* Oversize frames are dropped by us with a warning; libsoup's own limit
+   * (which closes the socket) only guards memory. */
+  g_object_set (connection, "max-incoming-payload-size",
+      (guint64) GST_TWILIO_STREAM_HARD_LIMIT, NULL);
+  g_signal_connect (connection, "message", G_CALLBACK (on_message), link);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), link);
+  g_signal_connect (connection, "error", G_CALLBACK (on_error), link);
+  GST_INFO ("stream %s: WebSocket attached", stream->name);
+
+  g_mutex_lock (&stream->lock);
+  schedule_flush_locked (stream);
+  g_mutex_unlock (&stream->lock);
+}
+
+static gboolean
+detach_link_cb (gpointer user_data)
+{
+  TwilioLink *link = user_data;
+
+  g_signal_handlers_disconnect_by_data (link->conn, link);
+  if (soup_websocket_connection_get_state (link->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (link->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
+        NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- standalone server (loop thread) ---------------------------------- */
+
+static void
+early_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  GstTwilioStream *stream = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *signature =
+      soup_message_headers_get_one (headers, "X-Twilio-Signature");
+  g_autofree gchar *url = NULL;
+
+  if (stream->auth_token == NULL)
+    return;
+  if (stream->public_url) {
+    url = g_strdup (stream->public_url);
+  } else {
+    /* No public URL: rebuild what Twilio signed from the Host header. */
+    const gchar *host = soup_message_headers_get_one (headers, "Host");
+
+    url = g_strdup_printf ("wss://%s%s", host ? host : "", path);
+  }
+  if (!twilio_signature_validate (stream->auth_token, signature, url, NULL, 0)) {
+    gchar *details = g_strdup_printf ("%s X-Twilio-Signature for %s; "
+        "answered 403", signature ? "invalid" : "missing", url);
+
+    post_warning (stream, "WebSocket upgrade refused", details);
+    g_free (details);
+    soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
+  }
+}
+
+static void
+websocket_handler (SoupServer * server, SoupServerMessage * msg,
+    const char *path, SoupWebsocketConnection * connection, gpointer user_data)
+{
+  GstTwilioStream *stream = user_data;
+
+  gst_twilio_stream_attach_connection (stream, connection,
+      stream->loop_context);
+}
+
+static gboolean
+setup_server_cb (gpointer user_data)
+{
+  GstTwilioStream *stream = user_data;
+  GSocketAddress *address = NULL;
+  GError *error = NULL;
+  GSList *listeners;
+  const gchar *host = stream->listen_address;
+  gint port = stream->listen_port;
+
+  address = g_inet_socket_address_new_from_string (host, port);
+  if (address == NULL) {
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "invalid listen address \"%s\"", host);
+    goto done;
+  }
+  stream->server = soup_server_new ("server-header", "gst-realtime-bridge ",
+      NULL);
+  soup_server_add_early_handler (stream->server, stream->path,
+      early_handler, stream, NULL);
+  soup_server_add_websocket_handler (stream->server, stream->path, NULL, NULL,
+      websocket_handler, stream, NULL);
+  if (!soup_server_listen (stream->server, address, 0, &error))
+    goto done;
+  listeners = soup_server_get_listeners (stream->server);
+  if (listeners) {
+    GSocketAddress *local =
+        g_socket_get_local_address (G_SOCKET (listeners->data), NULL);
+
+    if (local) {
+      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+      g_object_unref (local);
+    }
+  }
+  g_slist_free (listeners);
+
+done:
+  g_clear_object (&address);
+  g_mutex_lock (&stream->lock);
+  if (error)
+    stream->server_error = error;
+  else
+    stream->bound_port = port;
+  stream->server_ready = TRUE;
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+loop_thread_func (gpointer user_data)
+{
+  GstTwilioStream *stream = user_data;
+
+  g_main_context_push_thread_default (stream->loop_context);
+  g_main_loop_run (stream->loop);
+  /* Run what was queued before the quit (closing the connection). */
+  while (g_main_context_iteration (stream->loop_context, FALSE));
+  if (stream->server) {
+    soup_server_disconnect (stream->server);
+    g_clear_object (&stream->server);
+  }
+  while (g_main_context_iteration (stream->loop_context, FALSE));
+  g_main_context_pop_thread_default (stream->loop_context);
+  return NULL;
+}
+
+gboolean
+gst_twilio_stream_start_server (GstTwilioStream * stream,
+    const gchar * address, gint port, const gchar * path,
+    const gchar * auth_token, const gchar * public_url, gint * bound_port,
+    GError ** error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&stream->lock);
+  if (stream->thread == NULL) {
+    stream->listen_address = g_strdup (address ? address : "0.0.0.0");
+    stream->listen_port = port;
+    stream->path = g_strdup (path && *path ? path : "/");
+    stream->auth_token = g_strdup (auth_token && *auth_token ? auth_token :
+        NULL);
+    stream->public_url = g_strdup (public_url && *public_url ? public_url :
+        NULL);
+    stream->loop_context = g_main_context_new ();
+    stream->loop = g_main_loop_new (stream->loop_context, FALSE);
+    stream->thread = g_thread_new ("twiliostream", loop_thread_func, stream);
+    g_main_context_invoke (stream->loop_context, setup_server_cb, stream);
+  }
+  /* Bounded: listening does not wait for peers. */
+  while (!stream->server_ready)
+    g_cond_wait (&stream->cond, &stream->lock);
+  ok = stream->server_error == NULL;
+  if (!ok)
+    g_set_error_literal (error, stream->server_error->domain,
+        stream->server_error->code, stream->server_error->message);
+  else if (bound_port)
+    *bound_port = stream->bound_port;
+  g_mutex_unlock (&stream->lock);
+  return ok;
+}
+
+/* ---- registry --------------------------------------------------------- */
 
 GstTwilioStream *
 gst_twilio_stream_get (const gchar * name)
@@ -37,6 +730,16 @@ gst_twilio_stream_get (const gchar * name)
     stream = g_new0 (GstTwilioStream, 1);
     stream->name = g_strdup (name);
     stream->ref_count = 1;
+    g_mutex_init (&stream->lock);
+    g_cond_init (&stream->cond);
+    stream->max_message_size = GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE;
+    stream->played = GST_CLOCK_TIME_NONE;
+    g_queue_init (&stream->items);
+    g_queue_init (&stream->held);
+    g_queue_init (&stream->out_texts);
+    g_queue_init (&stream->marks);
+    g_weak_ref_init (&stream->src, NULL);
+    g_weak_ref_init (&stream->sink, NULL);
     registry = g_list_prepend (registry, stream);
   }
   g_mutex_unlock (&registry_lock);
@@ -44,20 +747,232 @@ gst_twilio_stream_get (const gchar * name)
   return stream;
 }
 
+static gboolean
+quit_loop_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stream_free (GstTwilioStream * stream)
+{
+  TwilioLink *link = stream->link;
+
+  if (link) {
+    /* No callback may use the stream after this; the socket is closed on
+     * its own context. */
+    g_mutex_lock (&link->lock);
+    link->stream = NULL;
+    g_mutex_unlock (&link->lock);
+    g_main_context_invoke_full (link->context, G_PRIORITY_DEFAULT,
+        detach_link_cb, link, (GDestroyNotify) link_unref);
+    stream->link = NULL;
+  }
+  if (stream->thread) {
+    g_main_context_invoke_full (stream->loop_context, G_PRIORITY_LOW,
+        quit_loop_cb, g_main_loop_ref (stream->loop),
+        (GDestroyNotify) g_main_loop_unref);
+    g_thread_join (stream->thread);
+    g_main_loop_unref (stream->loop);
+    g_main_context_unref (stream->loop_context);
+  }
+  g_clear_error (&stream->server_error);
+  g_free (stream->listen_address);
+  g_free (stream->path);
+  g_free (stream->auth_token);
+  g_free (stream->public_url);
+  g_free (stream->stream_sid);
+  g_free (stream->account_sid);
+  g_free (stream->call_sid);
+  g_queue_clear_full (&stream->items,
+      (GDestroyNotify) gst_twilio_stream_item_free);
+  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
+  g_queue_clear_full (&stream->out_texts, g_free);
+  g_queue_clear_full (&stream->marks, (GDestroyNotify) pending_mark_free);
+  g_weak_ref_clear (&stream->src);
+  g_weak_ref_clear (&stream->sink);
+  g_mutex_clear (&stream->lock);
+  g_cond_clear (&stream->cond);
+  g_free (stream->name);
+  g_free (stream);
+}
+
 void
 gst_twilio_stream_unref (GstTwilioStream * stream)
 {
+  gboolean last;
+
   g_mutex_lock (&registry_lock);
-  if (--stream->ref_count == 0) {
+  last = --stream->ref_count == 0;
+  if (last)
     registry = g_list_remove (registry, stream);
-    g_free (stream->name);
-    g_free (stream);
-  }
   g_mutex_unlock (&registry_lock);
+
+  if (last)
+    stream_free (stream);
 }
 
 const gchar *
 gst_twilio_stream_get_name (GstTwilioStream * stream)
 {
   return stream->name;
+}
+
+void
+gst_twilio_stream_set_src (GstTwilioStream * stream, GstElement * src)
+{
+  g_weak_ref_set (&stream->src, src);
+}
+
+void
+gst_twilio_stream_set_sink (GstTwilioStream * stream, GstElement * sink)
+{
+  g_weak_ref_set (&stream->sink, sink);
+}
+
+void
+gst_twilio_stream_set_max_message_size (GstTwilioStream * stream, gsize size)
+{
+  g_mutex_lock (&stream->lock);
+  stream->max_message_size = size;
+  g_mutex_unlock (&stream->lock);
+}
+
+/* ---- src side --------------------------------------------------------- */
+
+GstFlowReturn
+gst_twilio_stream_pop_item (GstTwilioStream * stream,
+    GstTwilioStreamItem ** item)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  g_mutex_lock (&stream->lock);
+  while (!stream->src_flushing && g_queue_is_empty (&stream->items))
+    g_cond_wait (&stream->cond, &stream->lock);
+  if (stream->src_flushing)
+    ret = GST_FLOW_FLUSHING;
+  else
+    *item = g_queue_pop_head (&stream->items);
+  g_mutex_unlock (&stream->lock);
+  return ret;
+}
+
+void
+gst_twilio_stream_set_src_flushing (GstTwilioStream * stream, gboolean flushing)
+{
+  g_mutex_lock (&stream->lock);
+  stream->src_flushing = flushing;
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+}
+
+/* ---- sink side -------------------------------------------------------- */
+
+void
+gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
+    GstClockTime start_position, GstClockTime end_position)
+{
+  g_mutex_lock (&stream->lock);
+  if (stream->stream_sid == NULL || stream->link == NULL) {
+    HeldAudio *held = g_new0 (HeldAudio, 1);
+
+    held->frames = g_bytes_ref (frames);
+    held->start = start_position;
+    held->end = end_position;
+    g_queue_push_tail (&stream->held, held);
+  } else {
+    queue_audio_locked (stream, frames, start_position, end_position);
+    schedule_flush_locked (stream);
+  }
+  g_mutex_unlock (&stream->lock);
+}
+
+void
+gst_twilio_stream_clear (GstTwilioStream * stream)
+{
+  GstClockTime played;
+  gchar *stream_sid;
+  GList *l;
+
+  g_mutex_lock (&stream->lock);
+  /* Audio not sent yet is simply forgotten; what Twilio holds is dropped
+   * by the clear, and the marks it holds come back as "not played". */
+  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
+  g_queue_clear_full (&stream->out_texts, g_free);
+  for (l = stream->marks.head; l; l = l->next)
+    ((PendingMark *) l->data)->cleared = TRUE;
+  if (stream->stream_sid && stream->link) {
+    g_queue_push_tail (&stream->out_texts,
+        twilio_build_clear (stream->stream_sid));
+    schedule_flush_locked (stream);
+  }
+  played = stream->played;
+  stream_sid = g_strdup (stream->stream_sid ? stream->stream_sid : "");
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+
+  post_structure (stream, TRUE, gst_structure_new ("twilio-clear",
+          "played-position", G_TYPE_UINT64, (guint64) played,
+          "stream-sid", G_TYPE_STRING, stream_sid, NULL));
+  g_free (stream_sid);
+}
+
+GstClockTime
+gst_twilio_stream_get_played_position (GstTwilioStream * stream)
+{
+  GstClockTime played;
+
+  g_mutex_lock (&stream->lock);
+  played = stream->played;
+  g_mutex_unlock (&stream->lock);
+  return played;
+}
+
+static gboolean
+has_unplayed_audio_locked (GstTwilioStream * stream)
+{
+  GList *l;
+
+  if (!g_queue_is_empty (&stream->held))
+    return TRUE;
+  for (l = stream->marks.head; l; l = l->next) {
+    if (!((PendingMark *) l->data)->cleared)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+GstFlowReturn
+gst_twilio_stream_wait_played (GstTwilioStream * stream)
+{
+  GstFlowReturn ret;
+
+  g_mutex_lock (&stream->lock);
+  while (!stream->sink_flushing && !stream->closed && !stream->end_queued
+      && has_unplayed_audio_locked (stream))
+    g_cond_wait (&stream->cond, &stream->lock);
+  ret = stream->sink_flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
+  g_mutex_unlock (&stream->lock);
+  return ret;
+}
+
+void
+gst_twilio_stream_set_sink_flushing (GstTwilioStream * stream,
+    gboolean flushing)
+{
+  g_mutex_lock (&stream->lock);
+  stream->sink_flushing = flushing;
+  g_cond_broadcast (&stream->cond);
+  g_mutex_unlock (&stream->lock);
+}
+
+void
+gst_twilio_stream_reset_sink (GstTwilioStream * stream)
+{
+  g_mutex_lock (&stream->lock);
+  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
+  g_queue_clear_full (&stream->marks, (GDestroyNotify) pending_mark_free);
+  stream->played = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&stream->lock);
 }

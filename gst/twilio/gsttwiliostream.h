@@ -1,21 +1,94 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The stream object shared by twiliosrc and twiliosink of one call.
- * SKELETON: a refcounted registry entry by name, no network yet.
+ * The stream object shared by twiliosrc and twiliosink of one call: one
+ * Media Streams WebSocket, found by name (like inter's channels).
+ *
+ * It owns a loop thread with its own GMainContext when it runs a standalone
+ * server; a connection handed over by an application is served on the
+ * context that was thread-default when it was attached. libsoup is only
+ * called on that I/O context. Streaming threads use the queue and wait
+ * functions below, which wake on the set_*_flushing () calls.
+ *
+ * Bus messages (docs/design.md) are posted on behalf of the registered
+ * elements: call events by the src, mark/clear by the sink (each falls back
+ * to the other when one is absent).
  */
 #ifndef __GST_TWILIO_STREAM_H__
 #define __GST_TWILIO_STREAM_H__
 
 #include <gst/gst.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
 typedef struct _GstTwilioStream GstTwilioStream;
 
+/* Frames bigger than this are read but ignored with a warning; libsoup
+ * itself closes the socket (1009) beyond GST_TWILIO_STREAM_HARD_LIMIT. */
+#define GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
+#define GST_TWILIO_STREAM_HARD_LIMIT (16 * 1024 * 1024)
+
+typedef enum
+{
+  GST_TWILIO_STREAM_ITEM_MEDIA,
+  GST_TWILIO_STREAM_ITEM_END,           /* stop received or socket closed: EOS */
+  GST_TWILIO_STREAM_ITEM_ERROR,         /* fatal for the src, e.g. media format */
+} GstTwilioStreamItemType;
+
+typedef struct
+{
+  GstTwilioStreamItemType type;
+  GBytes *payload;
+  gboolean has_timestamp;
+  guint64 timestamp_ms;
+  GError *error;
+} GstTwilioStreamItem;
+
+void gst_twilio_stream_item_free (GstTwilioStreamItem * item);
+
 GstTwilioStream *gst_twilio_stream_get (const gchar * name);
 void gst_twilio_stream_unref (GstTwilioStream * stream);
 const gchar *gst_twilio_stream_get_name (GstTwilioStream * stream);
+
+/* Registers (or with NULL unregisters) the element on whose behalf bus
+ * messages are posted. */
+void gst_twilio_stream_set_src (GstTwilioStream * stream, GstElement * src);
+void gst_twilio_stream_set_sink (GstTwilioStream * stream, GstElement * sink);
+
+void gst_twilio_stream_set_max_message_size (GstTwilioStream * stream,
+    gsize size);
+
+/* Standalone server (called from twiliosrc start ()). Blocks until the
+ * server listens; returns the bound port. @auth_token may be NULL (no
+ * signature check). A server already running is kept. */
+gboolean gst_twilio_stream_start_server (GstTwilioStream * stream,
+    const gchar * address, gint port, const gchar * path,
+    const gchar * auth_token, const gchar * public_url, gint * bound_port,
+    GError ** error);
+
+/* Serves @connection on @context (see docs/design.md "Threads"); must be
+ * called on the thread that runs @context. */
+void gst_twilio_stream_attach_connection (GstTwilioStream * stream,
+    SoupWebsocketConnection * connection, GMainContext * context);
+
+/* src side: blocks until an item is there; GST_FLOW_FLUSHING when woken by
+ * set_src_flushing (TRUE). */
+GstFlowReturn gst_twilio_stream_pop_item (GstTwilioStream * stream,
+    GstTwilioStreamItem ** item);
+void gst_twilio_stream_set_src_flushing (GstTwilioStream * stream,
+    gboolean flushing);
+
+/* sink side */
+void gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
+    GstClockTime start_position, GstClockTime end_position);
+void gst_twilio_stream_clear (GstTwilioStream * stream);
+GstClockTime gst_twilio_stream_get_played_position (GstTwilioStream * stream);
+GstFlowReturn gst_twilio_stream_wait_played (GstTwilioStream * stream);
+void gst_twilio_stream_set_sink_flushing (GstTwilioStream * stream,
+    gboolean flushing);
+/* Forgets the sink's outbound state (held audio, marks), for stop (). */
+void gst_twilio_stream_reset_sink (GstTwilioStream * stream);
 
 G_END_DECLS
 

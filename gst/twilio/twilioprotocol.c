@@ -1,13 +1,618 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Twilio Media Streams messages and X-Twilio-Signature; see twilioprotocol.h.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+#include <stdlib.h>
 #include <json-glib/json-glib.h>
 
 #include "twilioprotocol.h"
+
+G_DEFINE_QUARK (twilio - protocol - error - quark, twilio_protocol_error);
+
+static const gchar *event_names[] = {
+  [TWILIO_EVENT_UNKNOWN] = "unknown",
+  [TWILIO_EVENT_CONNECTED] = "connected",
+  [TWILIO_EVENT_START] = "start",
+  [TWILIO_EVENT_MEDIA] = "media",
+  [TWILIO_EVENT_DTMF] = "dtmf",
+  [TWILIO_EVENT_MARK] = "mark",
+  [TWILIO_EVENT_STOP] = "stop",
+  [TWILIO_EVENT_CLEAR] = "clear",
+};
+
+const gchar *
+twilio_event_to_string (TwilioEvent event)
+{
+  if ((guint) event >= G_N_ELEMENTS (event_names))
+    return event_names[TWILIO_EVENT_UNKNOWN];
+  return event_names[event];
+}
+
+TwilioEvent
+twilio_event_from_string (const gchar * name)
+{
+  guint i;
+
+  if (name == NULL)
+    return TWILIO_EVENT_UNKNOWN;
+  for (i = TWILIO_EVENT_CONNECTED; i < G_N_ELEMENTS (event_names); i++) {
+    if (g_str_equal (name, event_names[i]))
+      return (TwilioEvent) i;
+  }
+  return TWILIO_EVENT_UNKNOWN;
+}
+
+TwilioMessage *
+twilio_message_new (TwilioEvent event)
+{
+  TwilioMessage *message = g_new0 (TwilioMessage, 1);
+
+  message->event = event;
+  return message;
+}
+
+void
+twilio_message_free (TwilioMessage * message)
+{
+  if (message == NULL)
+    return;
+  g_free (message->stream_sid);
+  g_free (message->protocol);
+  g_free (message->version);
+  g_free (message->account_sid);
+  g_free (message->call_sid);
+  g_strfreev (message->tracks);
+  g_free (message->encoding);
+  g_strfreev (message->custom_parameter_names);
+  g_strfreev (message->custom_parameter_values);
+  g_free (message->track);
+  g_clear_pointer (&message->payload, g_bytes_unref);
+  g_free (message->digit);
+  g_free (message->mark_name);
+  g_free (message);
+}
+
+/* ---- strict base64 ---------------------------------------------------- */
+
+static gboolean
+is_base64_char (gchar c)
+{
+  return g_ascii_isalnum (c) || c == '+' || c == '/';
+}
+
+GBytes *
+twilio_base64_decode (const gchar * text, gsize len, GError ** error)
+{
+  gsize i, padding = 0;
+  gchar *copy;
+  guchar *data;
+  gsize out_len = 0;
+
+  if (len % 4 != 0) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "base64 payload length %" G_GSIZE_FORMAT " is not a multiple of 4",
+        len);
+    return NULL;
+  }
+  for (i = 0; i < len; i++) {
+    gchar c = text[i];
+
+    if (c == '=' && i >= len - 2) {
+      padding++;
+      continue;
+    }
+    if (padding > 0 || !is_base64_char (c)) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_BAD_PAYLOAD,
+          "invalid base64 character 0x%02x at offset %" G_GSIZE_FORMAT,
+          (guchar) c, i);
+      return NULL;
+    }
+  }
+  if (len == 0)
+    return g_bytes_new (NULL, 0);
+
+  copy = g_strndup (text, len);
+  data = g_base64_decode (copy, &out_len);
+  g_free (copy);
+  return g_bytes_new_take (data, out_len);
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+static JsonNode *
+get_member (JsonObject * obj, const gchar * key)
+{
+  if (obj == NULL || !json_object_has_member (obj, key))
+    return NULL;
+  return json_object_get_member (obj, key);
+}
+
+static gboolean
+read_string (JsonObject * obj, const gchar * where, const gchar * key,
+    gboolean required, gchar ** out, GError ** error)
+{
+  JsonNode *node = get_member (obj, key);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (required) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_MISSING_FIELD, "%s%s%s is missing",
+          where ? where : "", where ? "." : "", key);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_WRONG_TYPE, "%s%s%s is not a string",
+        where ? where : "", where ? "." : "", key);
+    return FALSE;
+  }
+  g_free (*out);
+  *out = g_strdup (json_node_get_string (node));
+  return TRUE;
+}
+
+/* Counters are JSON strings in Twilio's messages; plain integers are
+ * accepted too. */
+static gboolean
+read_counter (JsonObject * obj, const gchar * where, const gchar * key,
+    gboolean required, gboolean * has, guint64 * out, GError ** error)
+{
+  JsonNode *node = get_member (obj, key);
+  const gchar *dot = where ? "." : "";
+
+  where = where ? where : "";
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (required) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_MISSING_FIELD, "%s%s%s is missing", where,
+          dot, key);
+      return FALSE;
+    }
+    return TRUE;
+  }
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_STRING) {
+    const gchar *s = json_node_get_string (node);
+    guint64 value = 0;
+
+    if (!g_ascii_string_to_unsigned (s, 10, 0, G_MAXUINT64, &value, NULL)) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_BAD_NUMBER,
+          "%s%s%s is not a non-negative integer: \"%.32s\"", where, dot, key,
+          s);
+      return FALSE;
+    }
+    *out = value;
+    *has = TRUE;
+    return TRUE;
+  }
+  if (JSON_NODE_HOLDS_VALUE (node)
+      && json_node_get_value_type (node) == G_TYPE_INT64) {
+    gint64 value = json_node_get_int (node);
+
+    if (value < 0) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_BAD_NUMBER, "%s%s%s is negative: %"
+          G_GINT64_FORMAT, where, dot, key, value);
+      return FALSE;
+    }
+    *out = (guint64) value;
+    *has = TRUE;
+    return TRUE;
+  }
+  g_set_error (error, TWILIO_PROTOCOL_ERROR, TWILIO_PROTOCOL_ERROR_WRONG_TYPE,
+      "%s%s%s is neither a string nor an integer", where, dot, key);
+  return FALSE;
+}
+
+static gboolean
+read_int (JsonObject * obj, const gchar * where, const gchar * key,
+    gboolean required, gint * out, GError ** error)
+{
+  gboolean has = FALSE;
+  guint64 value = 0;
+
+  if (!read_counter (obj, where, key, required, &has, &value, error))
+    return FALSE;
+  if (has) {
+    if (value > G_MAXINT) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_BAD_NUMBER, "%s.%s is too large", where, key);
+      return FALSE;
+    }
+    *out = (gint) value;
+  }
+  return TRUE;
+}
+
+static JsonObject *
+read_object (JsonObject * obj, const gchar * key, gboolean required,
+    GError ** error)
+{
+  JsonNode *node = get_member (obj, key);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (required)
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_MISSING_FIELD, "%s is missing", key);
+    return NULL;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_WRONG_TYPE, "%s is not an object", key);
+    return NULL;
+  }
+  return json_node_get_object (node);
+}
+
+/* In strict mode every key must be one of @allowed (NULL-terminated). */
+static gboolean
+check_keys (JsonObject * obj, const gchar * where, const gchar * const *allowed,
+    TwilioParseFlags flags, GError ** error)
+{
+  g_autoptr (GList) members = NULL;
+  GList *l;
+
+  if (!(flags & TWILIO_PARSE_STRICT) || obj == NULL)
+    return TRUE;
+  members = json_object_get_members (obj);
+  for (l = members; l; l = l->next) {
+    if (!g_strv_contains (allowed, l->data)) {
+      g_set_error (error, TWILIO_PROTOCOL_ERROR,
+          TWILIO_PROTOCOL_ERROR_EXTRA_FIELD, "%s has an unknown key \"%s\"",
+          where, (const gchar *) l->data);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+read_payload (JsonObject * media, TwilioMessage * message, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  GError *local = NULL;
+
+  if (!read_string (media, "media", "payload", TRUE, &text, error))
+    return FALSE;
+  message->payload = twilio_base64_decode (text, strlen (text), &local);
+  if (message->payload == NULL) {
+    g_propagate_prefixed_error (error, local, "media.payload: ");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+read_custom_parameters (JsonObject * start, TwilioMessage * message,
+    GError ** error)
+{
+  JsonObject *params;
+  g_autoptr (GList) members = NULL;
+  GList *l;
+  GPtrArray *names = g_ptr_array_new ();
+  GPtrArray *values = g_ptr_array_new ();
+
+  params = read_object (start, "customParameters", FALSE, error);
+  if (params == NULL && error && *error) {
+    g_prefix_error (error, "start.");
+    g_ptr_array_free (names, TRUE);
+    g_ptr_array_free (values, TRUE);
+    return FALSE;
+  }
+  if (params)
+    members = json_object_get_members (params);
+  for (l = members; l; l = l->next) {
+    JsonNode *node = json_object_get_member (params, l->data);
+    gchar *value;
+
+    /* <Parameter> values are strings; anything else is kept as its JSON
+     * text rather than failing the whole start. */
+    if (JSON_NODE_HOLDS_VALUE (node)
+        && json_node_get_value_type (node) == G_TYPE_STRING)
+      value = g_strdup (json_node_get_string (node));
+    else
+      value = json_to_string (node, FALSE);
+    g_ptr_array_add (names, g_strdup (l->data));
+    g_ptr_array_add (values, value);
+  }
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_add (values, NULL);
+  message->custom_parameter_names = (gchar **) g_ptr_array_free (names, FALSE);
+  message->custom_parameter_values =
+      (gchar **) g_ptr_array_free (values, FALSE);
+  return TRUE;
+}
+
+static gboolean
+read_tracks (JsonObject * start, TwilioMessage * message, GError ** error)
+{
+  JsonNode *node = get_member (start, "tracks");
+  GPtrArray *tracks = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *array;
+  guint i;
+
+  if (node && JSON_NODE_HOLDS_ARRAY (node)) {
+    array = json_node_get_array (node);
+    for (i = 0; i < json_array_get_length (array); i++) {
+      JsonNode *item = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (item)
+          || json_node_get_value_type (item) != G_TYPE_STRING) {
+        g_set_error (error, TWILIO_PROTOCOL_ERROR,
+            TWILIO_PROTOCOL_ERROR_WRONG_TYPE,
+            "start.tracks[%u] is not a string", i);
+        g_ptr_array_free (tracks, TRUE);
+        return FALSE;
+      }
+      g_ptr_array_add (tracks, g_strdup (json_node_get_string (item)));
+    }
+  } else if (node && !JSON_NODE_HOLDS_NULL (node)) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_WRONG_TYPE, "start.tracks is not an array");
+    g_ptr_array_free (tracks, TRUE);
+    return FALSE;
+  }
+  g_ptr_array_add (tracks, NULL);
+  g_ptr_array_set_free_func (tracks, NULL);
+  message->tracks = (gchar **) g_ptr_array_free (tracks, FALSE);
+  return TRUE;
+}
+
+static gboolean
+parse_start (JsonObject * root, TwilioMessage * m, TwilioParseFlags flags,
+    GError ** error)
+{
+  static const gchar *const start_keys[] = { "accountSid", "streamSid",
+    "callSid", "tracks", "mediaFormat", "customParameters", NULL
+  };
+  static const gchar *const format_keys[] = { "encoding", "sampleRate",
+    "channels", NULL
+  };
+  gboolean strict = (flags & TWILIO_PARSE_STRICT) != 0;
+  JsonObject *start, *format;
+
+  start = read_object (root, "start", TRUE, error);
+  if (start == NULL)
+    return FALSE;
+  if (!check_keys (start, "start", start_keys, flags, error))
+    return FALSE;
+  if (!read_string (start, "start", "accountSid", strict, &m->account_sid,
+          error)
+      || !read_string (start, "start", "callSid", strict, &m->call_sid, error))
+    return FALSE;
+  /* The stream SID is needed to answer; take it from either place. */
+  if (m->stream_sid == NULL
+      && !read_string (start, "start", "streamSid", TRUE, &m->stream_sid,
+          error))
+    return FALSE;
+  if (!read_tracks (start, m, error))
+    return FALSE;
+
+  format = read_object (start, "mediaFormat", strict, error);
+  if (format == NULL && error && *error) {
+    g_prefix_error (error, "start.");
+    return FALSE;
+  }
+  if (format) {
+    m->has_media_format = TRUE;
+    if (!check_keys (format, "start.mediaFormat", format_keys, flags, error)
+        || !read_string (format, "start.mediaFormat", "encoding", TRUE,
+            &m->encoding, error)
+        || !read_int (format, "start.mediaFormat", "sampleRate", TRUE,
+            &m->sample_rate, error)
+        || !read_int (format, "start.mediaFormat", "channels", TRUE,
+            &m->channels, error))
+      return FALSE;
+  }
+  return read_custom_parameters (start, m, error);
+}
+
+static gboolean
+parse_media (JsonObject * root, TwilioMessage * m, TwilioParseFlags flags,
+    GError ** error)
+{
+  static const gchar *const from_keys[] = { "track", "chunk", "timestamp",
+    "payload", NULL
+  };
+  static const gchar *const to_keys[] = { "payload", NULL };
+  gboolean to_twilio = (flags & TWILIO_PARSE_TO_TWILIO) != 0;
+  JsonObject *media = read_object (root, "media", TRUE, error);
+
+  if (media == NULL)
+    return FALSE;
+  if (!check_keys (media, "media", to_twilio ? to_keys : from_keys, flags,
+          error))
+    return FALSE;
+  if (!to_twilio) {
+    gboolean strict = (flags & TWILIO_PARSE_STRICT) != 0;
+
+    if (!read_string (media, "media", "track", strict, &m->track, error)
+        || !read_counter (media, "media", "chunk", strict, &m->has_chunk,
+            &m->chunk, error)
+        || !read_counter (media, "media", "timestamp", strict,
+            &m->has_timestamp, &m->timestamp_ms, error))
+      return FALSE;
+  }
+  return read_payload (media, m, error);
+}
+
+static gboolean
+parse_named_object (JsonObject * root, const gchar * key,
+    const gchar * const *keys, TwilioParseFlags flags, JsonObject ** out,
+    GError ** error)
+{
+  *out = read_object (root, key, TRUE, error);
+  if (*out == NULL)
+    return FALSE;
+  return check_keys (*out, key, keys, flags, error);
+}
+
+static gboolean
+parse_body (JsonObject * root, TwilioMessage * m, TwilioParseFlags flags,
+    GError ** error)
+{
+  static const gchar *const dtmf_keys[] = { "track", "digit", NULL };
+  static const gchar *const mark_keys[] = { "name", NULL };
+  static const gchar *const stop_keys[] = { "accountSid", "callSid", NULL };
+  gboolean strict = (flags & TWILIO_PARSE_STRICT) != 0;
+  JsonObject *obj = NULL;
+
+  switch (m->event) {
+    case TWILIO_EVENT_CONNECTED:
+      return read_string (root, NULL, "protocol", strict, &m->protocol, error)
+          && read_string (root, NULL, "version", strict, &m->version, error);
+    case TWILIO_EVENT_START:
+      return parse_start (root, m, flags, error);
+    case TWILIO_EVENT_MEDIA:
+      return parse_media (root, m, flags, error);
+    case TWILIO_EVENT_DTMF:
+      return parse_named_object (root, "dtmf", dtmf_keys, flags, &obj, error)
+          && read_string (obj, "dtmf", "track", strict, &m->track, error)
+          && read_string (obj, "dtmf", "digit", TRUE, &m->digit, error);
+    case TWILIO_EVENT_MARK:
+      return parse_named_object (root, "mark", mark_keys, flags, &obj, error)
+          && read_string (obj, "mark", "name", TRUE, &m->mark_name, error);
+    case TWILIO_EVENT_STOP:
+      /* The stop body only repeats SIDs; tolerate its absence. */
+      obj = read_object (root, "stop", strict, error);
+      if (obj == NULL)
+        return !(error && *error);
+      return check_keys (obj, "stop", stop_keys, flags, error)
+          && read_string (obj, "stop", "accountSid", strict, &m->account_sid,
+          error)
+          && read_string (obj, "stop", "callSid", strict, &m->call_sid, error);
+    case TWILIO_EVENT_CLEAR:
+      return TRUE;
+    case TWILIO_EVENT_UNKNOWN:
+      break;
+  }
+  g_assert_not_reached ();
+  return FALSE;
+}
+
+static gboolean
+event_allowed (TwilioEvent event, TwilioParseFlags flags)
+{
+  if (flags & TWILIO_PARSE_TO_TWILIO)
+    return event == TWILIO_EVENT_MEDIA || event == TWILIO_EVENT_MARK
+        || event == TWILIO_EVENT_CLEAR;
+  return event != TWILIO_EVENT_UNKNOWN && event != TWILIO_EVENT_CLEAR;
+}
+
+/* Strict mode: the top level holds "event", "streamSid", "sequenceNumber"
+ * (from Twilio only) and one object named after the event. */
+static gboolean
+check_top_level_keys (JsonObject * obj, TwilioEvent event,
+    TwilioParseFlags flags, GError ** error)
+{
+  const gchar *allowed[5] = { "event", NULL, };
+  guint n = 1;
+
+  if (event == TWILIO_EVENT_CONNECTED) {
+    allowed[n++] = "protocol";
+    allowed[n++] = "version";
+  } else {
+    allowed[n++] = "streamSid";
+    if (!(flags & TWILIO_PARSE_TO_TWILIO))
+      allowed[n++] = "sequenceNumber";
+    if (event != TWILIO_EVENT_CLEAR)
+      allowed[n++] = twilio_event_to_string (event);
+  }
+  allowed[n] = NULL;
+  return check_keys (obj, "message", allowed, flags, error);
+}
+
+TwilioMessage *
+twilio_message_parse (const gchar * json, gssize len, TwilioParseFlags flags,
+    GError ** error)
+{
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (TwilioMessage) message = NULL;
+  g_autofree gchar *event_name = NULL;
+  gboolean strict = (flags & TWILIO_PARSE_STRICT) != 0;
+  gboolean to_twilio = (flags & TWILIO_PARSE_TO_TWILIO) != 0;
+  GError *local = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  TwilioEvent event;
+
+  g_return_val_if_fail (json != NULL, NULL);
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, json, len, &local)) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR, TWILIO_PROTOCOL_ERROR_MALFORMED,
+        "not valid JSON: %s", local->message);
+    g_clear_error (&local);
+    return NULL;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR, TWILIO_PROTOCOL_ERROR_MALFORMED,
+        "message is not a JSON object");
+    return NULL;
+  }
+  obj = json_node_get_object (root);
+
+  if (!read_string (obj, NULL, "event", TRUE, &event_name, error))
+    return NULL;
+  event = twilio_event_from_string (event_name);
+  if (!event_allowed (event, flags)) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_UNKNOWN_EVENT,
+        "unknown event \"%.64s\" for a message %s Twilio", event_name,
+        to_twilio ? "to" : "from");
+    return NULL;
+  }
+
+  message = twilio_message_new (event);
+  if (!check_top_level_keys (obj, event, flags, error))
+    return NULL;
+  if (event != TWILIO_EVENT_CONNECTED) {
+    if (!read_string (obj, NULL, "streamSid", strict, &message->stream_sid,
+            error))
+      return NULL;
+    if (!to_twilio
+        && !read_counter (obj, NULL, "sequenceNumber", strict,
+            &message->has_sequence_number, &message->sequence_number, error))
+      return NULL;
+  }
+  if (!parse_body (obj, message, flags, error))
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+gboolean
+twilio_message_check_media_format (const TwilioMessage * message,
+    GError ** error)
+{
+  g_return_val_if_fail (message != NULL, FALSE);
+
+  if (!message->has_media_format)
+    return TRUE;
+  if (g_strcmp0 (message->encoding, TWILIO_ENCODING_MULAW) != 0
+      || message->sample_rate != TWILIO_SAMPLE_RATE || message->channels != 1) {
+    g_set_error (error, TWILIO_PROTOCOL_ERROR,
+        TWILIO_PROTOCOL_ERROR_UNSUPPORTED_FORMAT,
+        "unsupported media format: encoding \"%s\", %d Hz, %d channel(s); "
+        "only %s, %d Hz, mono is supported",
+        message->encoding ? message->encoding : "(none)", message->sample_rate,
+        message->channels, TWILIO_ENCODING_MULAW, TWILIO_SAMPLE_RATE);
+    return FALSE;
+  }
+  return TRUE;
+}
 
 gchar *
 twilio_protocol_peek_event (const gchar * json, gsize len, GError ** error)
@@ -19,9 +624,592 @@ twilio_protocol_peek_event (const gchar * json, gsize len, GError ** error)
   if (!json_parser_load_from_data (parser, json, len, error))
     return NULL;
   root = json_parser_get_root (parser);
-  if (!JSON_NODE_HOLDS_OBJECT (root))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   obj = json_node_get_object (root);
   return g_strdup (json_object_get_string_member_with_default (obj, "event",
           NULL));
+}
+
+/* ---- building --------------------------------------------------------- */
+
+static void
+add_string (JsonBuilder * b, const gchar * key, const gchar * value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, value ? value : "");
+}
+
+static void
+add_counter (JsonBuilder * b, const gchar * key, guint64 value)
+{
+  gchar text[24];
+
+  g_snprintf (text, sizeof (text), "%" G_GUINT64_FORMAT, value);
+  add_string (b, key, text);
+}
+
+static void
+add_payload (JsonBuilder * b, GBytes * payload)
+{
+  gsize size = 0;
+  const guint8 *data = payload ? g_bytes_get_data (payload, &size) : NULL;
+  gchar *text = size ? g_base64_encode (data, size) : g_strdup ("");
+
+  add_string (b, "payload", text);
+  g_free (text);
+}
+
+static gchar *
+builder_to_string (JsonBuilder * b)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static void
+build_start_body (JsonBuilder * b, const TwilioMessage * m)
+{
+  guint i;
+
+  json_builder_set_member_name (b, "start");
+  json_builder_begin_object (b);
+  add_string (b, "accountSid", m->account_sid);
+  add_string (b, "streamSid", m->stream_sid);
+  add_string (b, "callSid", m->call_sid);
+  json_builder_set_member_name (b, "tracks");
+  json_builder_begin_array (b);
+  if (m->tracks) {
+    for (i = 0; m->tracks[i]; i++)
+      json_builder_add_string_value (b, m->tracks[i]);
+  } else {
+    json_builder_add_string_value (b, "inbound");
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "mediaFormat");
+  json_builder_begin_object (b);
+  add_string (b, "encoding", m->has_media_format ? m->encoding :
+      TWILIO_ENCODING_MULAW);
+  json_builder_set_member_name (b, "sampleRate");
+  json_builder_add_int_value (b, m->has_media_format ? m->sample_rate :
+      TWILIO_SAMPLE_RATE);
+  json_builder_set_member_name (b, "channels");
+  json_builder_add_int_value (b, m->has_media_format ? m->channels : 1);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "customParameters");
+  json_builder_begin_object (b);
+  if (m->custom_parameter_names && m->custom_parameter_values) {
+    for (i = 0; m->custom_parameter_names[i] && m->custom_parameter_values[i];
+        i++)
+      add_string (b, m->custom_parameter_names[i],
+          m->custom_parameter_values[i]);
+  }
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+}
+
+gchar *
+twilio_message_to_json (const TwilioMessage * m)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  gboolean from_twilio;
+
+  g_return_val_if_fail (m != NULL, NULL);
+  if (m->event == TWILIO_EVENT_UNKNOWN || m->event > TWILIO_EVENT_CLEAR)
+    return NULL;
+
+  b = json_builder_new ();
+  from_twilio = m->has_sequence_number;
+  json_builder_begin_object (b);
+  add_string (b, "event", twilio_event_to_string (m->event));
+
+  /* Key orders follow Twilio's documented examples for each message. */
+  switch (m->event) {
+    case TWILIO_EVENT_CONNECTED:
+      add_string (b, "protocol", m->protocol ? m->protocol : "Call");
+      add_string (b, "version", m->version ? m->version : "1.0.0");
+      break;
+    case TWILIO_EVENT_START:
+      add_counter (b, "sequenceNumber", m->sequence_number);
+      build_start_body (b, m);
+      add_string (b, "streamSid", m->stream_sid);
+      break;
+    case TWILIO_EVENT_MEDIA:
+      if (from_twilio) {
+        add_counter (b, "sequenceNumber", m->sequence_number);
+        json_builder_set_member_name (b, "media");
+        json_builder_begin_object (b);
+        add_string (b, "track", m->track ? m->track : "inbound");
+        add_counter (b, "chunk", m->chunk);
+        add_counter (b, "timestamp", m->timestamp_ms);
+        add_payload (b, m->payload);
+        json_builder_end_object (b);
+        add_string (b, "streamSid", m->stream_sid);
+      } else {
+        add_string (b, "streamSid", m->stream_sid);
+        json_builder_set_member_name (b, "media");
+        json_builder_begin_object (b);
+        add_payload (b, m->payload);
+        json_builder_end_object (b);
+      }
+      break;
+    case TWILIO_EVENT_DTMF:
+      add_string (b, "streamSid", m->stream_sid);
+      add_counter (b, "sequenceNumber", m->sequence_number);
+      json_builder_set_member_name (b, "dtmf");
+      json_builder_begin_object (b);
+      add_string (b, "track", m->track ? m->track : "inbound_track");
+      add_string (b, "digit", m->digit);
+      json_builder_end_object (b);
+      break;
+    case TWILIO_EVENT_MARK:
+      if (from_twilio)
+        add_counter (b, "sequenceNumber", m->sequence_number);
+      add_string (b, "streamSid", m->stream_sid);
+      json_builder_set_member_name (b, "mark");
+      json_builder_begin_object (b);
+      add_string (b, "name", m->mark_name);
+      json_builder_end_object (b);
+      break;
+    case TWILIO_EVENT_STOP:
+      add_counter (b, "sequenceNumber", m->sequence_number);
+      json_builder_set_member_name (b, "stop");
+      json_builder_begin_object (b);
+      add_string (b, "accountSid", m->account_sid);
+      add_string (b, "callSid", m->call_sid);
+      json_builder_end_object (b);
+      add_string (b, "streamSid", m->stream_sid);
+      break;
+    case TWILIO_EVENT_CLEAR:
+      add_string (b, "streamSid", m->stream_sid);
+      break;
+    case TWILIO_EVENT_UNKNOWN:
+      break;
+  }
+  json_builder_end_object (b);
+  return builder_to_string (b);
+}
+
+gchar *
+twilio_build_media (const gchar * stream_sid, const guint8 * data, gsize len)
+{
+  TwilioMessage m = { 0, };
+  gchar *json;
+
+  m.event = TWILIO_EVENT_MEDIA;
+  m.stream_sid = (gchar *) stream_sid;
+  m.payload = g_bytes_new_static (data, len);
+  json = twilio_message_to_json (&m);
+  g_bytes_unref (m.payload);
+  return json;
+}
+
+gchar *
+twilio_build_mark (const gchar * stream_sid, const gchar * name)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_MARK;
+  m.stream_sid = (gchar *) stream_sid;
+  m.mark_name = (gchar *) name;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_clear (const gchar * stream_sid)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_CLEAR;
+  m.stream_sid = (gchar *) stream_sid;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_connected (void)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_CONNECTED;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_start (guint64 sequence_number, const gchar * account_sid,
+    const gchar * stream_sid, const gchar * call_sid,
+    const gchar * const *tracks, const gchar * const *custom_names,
+    const gchar * const *custom_values)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_START;
+  m.has_sequence_number = TRUE;
+  m.sequence_number = sequence_number;
+  m.account_sid = (gchar *) account_sid;
+  m.stream_sid = (gchar *) stream_sid;
+  m.call_sid = (gchar *) call_sid;
+  m.tracks = (gchar **) tracks;
+  m.custom_parameter_names = (gchar **) custom_names;
+  m.custom_parameter_values = (gchar **) custom_values;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_inbound_media (guint64 sequence_number, const gchar * stream_sid,
+    const gchar * track, guint64 chunk, guint64 timestamp_ms,
+    const guint8 * data, gsize len)
+{
+  TwilioMessage m = { 0, };
+  gchar *json;
+
+  m.event = TWILIO_EVENT_MEDIA;
+  m.has_sequence_number = TRUE;
+  m.sequence_number = sequence_number;
+  m.stream_sid = (gchar *) stream_sid;
+  m.track = (gchar *) track;
+  m.has_chunk = TRUE;
+  m.chunk = chunk;
+  m.has_timestamp = TRUE;
+  m.timestamp_ms = timestamp_ms;
+  m.payload = g_bytes_new_static (data, len);
+  json = twilio_message_to_json (&m);
+  g_bytes_unref (m.payload);
+  return json;
+}
+
+gchar *
+twilio_build_dtmf (guint64 sequence_number, const gchar * stream_sid,
+    const gchar * digit)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_DTMF;
+  m.has_sequence_number = TRUE;
+  m.sequence_number = sequence_number;
+  m.stream_sid = (gchar *) stream_sid;
+  m.digit = (gchar *) digit;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_mark_echo (guint64 sequence_number, const gchar * stream_sid,
+    const gchar * name)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_MARK;
+  m.has_sequence_number = TRUE;
+  m.sequence_number = sequence_number;
+  m.stream_sid = (gchar *) stream_sid;
+  m.mark_name = (gchar *) name;
+  return twilio_message_to_json (&m);
+}
+
+gchar *
+twilio_build_stop (guint64 sequence_number, const gchar * stream_sid,
+    const gchar * account_sid, const gchar * call_sid)
+{
+  TwilioMessage m = { 0, };
+
+  m.event = TWILIO_EVENT_STOP;
+  m.has_sequence_number = TRUE;
+  m.sequence_number = sequence_number;
+  m.stream_sid = (gchar *) stream_sid;
+  m.account_sid = (gchar *) account_sid;
+  m.call_sid = (gchar *) call_sid;
+  return twilio_message_to_json (&m);
+}
+
+/* ---- X-Twilio-Signature ----------------------------------------------- */
+
+static gint
+compare_params (gconstpointer a, gconstpointer b)
+{
+  const TwilioParam *pa = a, *pb = b;
+  gint r = strcmp (pa->name, pb->name);
+
+  return r ? r : strcmp (pa->value, pb->value);
+}
+
+gchar *
+twilio_signature_compute (const gchar * auth_token, const gchar * url,
+    const TwilioParam * params, gsize n_params)
+{
+  g_autoptr (GHmac) hmac = NULL;
+  TwilioParam *sorted;
+  guint8 digest[20];
+  gsize digest_len = sizeof (digest);
+  gsize i;
+
+  g_return_val_if_fail (auth_token != NULL, NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (params != NULL || n_params == 0, NULL);
+
+  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) auth_token,
+      strlen (auth_token));
+  g_hmac_update (hmac, (const guchar *) url, -1);
+
+  /* Byte-wise order of names (then values); an identical repeated pair
+   * counts once, as in Twilio's SDKs. */
+  sorted = g_new (TwilioParam, MAX (n_params, 1));
+  for (i = 0; i < n_params; i++) {
+    sorted[i].name = params[i].name ? params[i].name : "";
+    sorted[i].value = params[i].value ? params[i].value : "";
+  }
+  qsort (sorted, n_params, sizeof (TwilioParam), compare_params);
+  for (i = 0; i < n_params; i++) {
+    if (i > 0 && compare_params (&sorted[i - 1], &sorted[i]) == 0)
+      continue;
+    g_hmac_update (hmac, (const guchar *) sorted[i].name, -1);
+    g_hmac_update (hmac, (const guchar *) sorted[i].value, -1);
+  }
+  g_free (sorted);
+
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  return g_base64_encode (digest, digest_len);
+}
+
+static TwilioParam *
+params_from_form (GHashTable * form, gsize * n_params)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  TwilioParam *params;
+  gsize n = 0;
+
+  *n_params = form ? g_hash_table_size (form) : 0;
+  params = g_new0 (TwilioParam, MAX (*n_params, 1));
+  if (form) {
+    g_hash_table_iter_init (&iter, form);
+    while (g_hash_table_iter_next (&iter, &key, &value)) {
+      params[n].name = key;
+      params[n].value = value;
+      n++;
+    }
+  }
+  return params;
+}
+
+gchar *
+twilio_signature_compute_form (const gchar * auth_token, const gchar * url,
+    GHashTable * form)
+{
+  gsize n;
+  TwilioParam *params = params_from_form (form, &n);
+  gchar *signature = twilio_signature_compute (auth_token, url, params, n);
+
+  g_free (params);
+  return signature;
+}
+
+/* Splits @url into scheme "://", host[:port] (userinfo dropped) and the rest
+ * (path, query, fragment). Returns FALSE when @url has no scheme. */
+static gboolean
+split_url (const gchar * url, gchar ** scheme, gchar ** host, gchar ** port,
+    gchar ** rest)
+{
+  const gchar *sep = strstr (url, "://");
+  const gchar *authority, *end, *at, *host_start, *colon;
+
+  if (sep == NULL || sep == url)
+    return FALSE;
+  authority = sep + 3;
+  end = authority + strcspn (authority, "/?#");
+  host_start = authority;
+  for (at = authority; at < end; at++) {
+    if (*at == '@')
+      host_start = at + 1;
+  }
+
+  /* A port is ":digits" at the end of the authority (after any ']'). */
+  colon = NULL;
+  for (at = end; at > host_start; at--) {
+    if (at[-1] == ':') {
+      colon = at - 1;
+      break;
+    }
+    if (!g_ascii_isdigit (at[-1]))
+      break;
+  }
+
+  *scheme = g_ascii_strdown (url, sep - url);
+  if (colon) {
+    *host = g_strndup (host_start, colon - host_start);
+    *port = g_strndup (colon + 1, end - colon - 1);
+  } else {
+    *host = g_strndup (host_start, end - host_start);
+    *port = NULL;
+  }
+  *rest = g_strdup (end);
+  return TRUE;
+}
+
+static const gchar *
+default_port (const gchar * scheme)
+{
+  if (g_str_equal (scheme, "https") || g_str_equal (scheme, "wss"))
+    return "443";
+  if (g_str_equal (scheme, "http") || g_str_equal (scheme, "ws"))
+    return "80";
+  return NULL;
+}
+
+static gchar *
+toggle_trailing_slash (const gchar * url)
+{
+  const gchar *sep = strstr (url, "://");
+  const gchar *path = sep ? sep + 3 + strcspn (sep + 3, "/?#") : url;
+  gsize path_end = (path - url) + strcspn (path, "?#");
+
+  if (path_end > 0 && url[path_end - 1] == '/' && &url[path_end - 1] >= path)
+    return g_strdup_printf ("%.*s%s", (gint) (path_end - 1), url,
+        url + path_end);
+  return g_strdup_printf ("%.*s/%s", (gint) path_end, url, url + path_end);
+}
+
+static void
+add_candidate (GPtrArray * candidates, gchar * url)
+{
+  guint i;
+
+  for (i = 0; i < candidates->len; i++) {
+    if (g_str_equal (g_ptr_array_index (candidates, i), url)) {
+      g_free (url);
+      return;
+    }
+  }
+  g_ptr_array_add (candidates, url);
+}
+
+GPtrArray *
+twilio_signature_url_candidates (const gchar * url)
+{
+  GPtrArray *candidates = g_ptr_array_new_with_free_func (g_free);
+  gchar *scheme = NULL, *host = NULL, *port = NULL, *rest = NULL;
+  guint i, n_base;
+
+  g_return_val_if_fail (url != NULL, candidates);
+
+  if (split_url (url, &scheme, &host, &port, &rest)) {
+    const gchar *def = default_port (scheme);
+
+    add_candidate (candidates, g_strdup_printf ("%s://%s%s%s%s", scheme, host,
+            port ? ":" : "", port ? port : "", rest));
+    add_candidate (candidates, g_strdup_printf ("%s://%s%s", scheme, host,
+            rest));
+    if (def)
+      add_candidate (candidates, g_strdup_printf ("%s://%s:%s%s", scheme,
+              host, def, rest));
+  } else {
+    add_candidate (candidates, g_strdup (url));
+  }
+  n_base = candidates->len;
+  for (i = 0; i < n_base; i++)
+    add_candidate (candidates,
+        toggle_trailing_slash (g_ptr_array_index (candidates, i)));
+
+  g_free (scheme);
+  g_free (host);
+  g_free (port);
+  g_free (rest);
+  return candidates;
+}
+
+static gboolean
+constant_time_equal (const gchar * a, const gchar * b)
+{
+  gsize len = strlen (a), i;
+  guint8 diff = 0;
+
+  if (len != strlen (b))
+    return FALSE;
+  for (i = 0; i < len; i++)
+    diff |= (guint8) a[i] ^ (guint8) b[i];
+  return diff == 0;
+}
+
+gboolean
+twilio_signature_validate (const gchar * auth_token, const gchar * signature,
+    const gchar * url, const TwilioParam * params, gsize n_params)
+{
+  g_autoptr (GPtrArray) candidates = NULL;
+  gboolean valid = FALSE;
+  guint i;
+
+  if (auth_token == NULL || *auth_token == '\0' || signature == NULL
+      || *signature == '\0' || url == NULL)
+    return FALSE;
+
+  candidates = twilio_signature_url_candidates (url);
+  for (i = 0; i < candidates->len; i++) {
+    gchar *expected = twilio_signature_compute (auth_token,
+        g_ptr_array_index (candidates, i), params, n_params);
+
+    /* Check every candidate so the time taken does not tell which matched. */
+    valid |= constant_time_equal (expected, signature);
+    g_free (expected);
+  }
+  return valid;
+}
+
+gboolean
+twilio_signature_validate_form (const gchar * auth_token,
+    const gchar * signature, const gchar * url, GHashTable * form)
+{
+  gsize n;
+  TwilioParam *params = params_from_form (form, &n);
+  gboolean valid =
+      twilio_signature_validate (auth_token, signature, url, params, n);
+
+  g_free (params);
+  return valid;
+}
+
+gchar *
+twilio_body_sha256 (const gchar * body, gsize len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+      (const guchar *) (body ? body : ""), body ? len : 0);
+}
+
+/* The value of query parameter @name in @url, or NULL. */
+static gchar *
+query_value (const gchar * url, const gchar * name)
+{
+  const gchar *query = strchr (url, '?');
+  gsize name_len = strlen (name);
+  gchar **pairs;
+  gchar *value = NULL;
+  guint i;
+
+  if (query == NULL)
+    return NULL;
+  pairs = g_strsplit_set (query + 1, "&#", -1);
+  for (i = 0; pairs[i] && value == NULL; i++) {
+    if (strncmp (pairs[i], name, name_len) == 0 && pairs[i][name_len] == '=')
+      value = g_strdup (pairs[i] + name_len + 1);
+  }
+  g_strfreev (pairs);
+  return value;
+}
+
+gboolean
+twilio_signature_validate_with_body (const gchar * auth_token,
+    const gchar * signature, const gchar * url, const gchar * body, gsize len)
+{
+  g_autofree gchar *expected_hash = NULL;
+  g_autofree gchar *hash = NULL;
+
+  if (url == NULL)
+    return FALSE;
+  expected_hash = query_value (url, "bodySHA256");
+  if (expected_hash == NULL)
+    return FALSE;
+  hash = twilio_body_sha256 (body, len);
+  if (g_ascii_strcasecmp (hash, expected_hash) != 0)
+    return FALSE;
+  return twilio_signature_validate (auth_token, signature, url, NULL, 0);
 }
