@@ -8,6 +8,7 @@
 #endif
 
 #include "gstopenairealtimeelements.h"
+#include "gstopenairealtimesettings.h"
 
 GST_DEBUG_CATEGORY (gst_openai_realtime_session_debug);
 
@@ -19,6 +20,8 @@ openai_realtime_element_init (GstPlugin * plugin)
   if (g_once_init_enter (&done)) {
     GST_DEBUG_CATEGORY_INIT (gst_openai_realtime_session_debug,
         "openairealtimesession", 0, "OpenAI Realtime WebSocket session");
+    gst_type_mark_as_plugin_api (GST_TYPE_OPENAI_REALTIME_TURN_DETECTION, 0);
+    gst_type_mark_as_plugin_api (GST_TYPE_OPENAI_REALTIME_NOISE_REDUCTION, 0);
     g_once_init_leave (&done, 1);
   }
 }

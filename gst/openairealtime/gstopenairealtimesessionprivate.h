@@ -1,0 +1,132 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internals of the Realtime session, shared by gstopenairealtimesession.c
+ * (lifecycle, connection, queues) and gstopenairealtimeevents.c (what each
+ * server event does, bus messages). Not for the elements.
+ */
+#ifndef __GST_OPENAI_REALTIME_SESSION_PRIVATE_H__
+#define __GST_OPENAI_REALTIME_SESSION_PRIVATE_H__
+
+#include <libsoup/soup.h>
+
+#include "gstopenairealtimesession.h"
+
+G_BEGIN_DECLS
+
+GST_DEBUG_CATEGORY_EXTERN (gst_openai_realtime_session_debug);
+
+typedef enum
+{
+  SESSION_STATE_IDLE,           /* not connected; a (re)connect may be scheduled */
+  SESSION_STATE_CONNECTING,     /* WebSocket handshake */
+  SESSION_STATE_WAIT_CREATED,   /* waiting for session.created */
+  SESSION_STATE_WAIT_FORMATS,   /* waiting for the elements' negotiated formats */
+  SESSION_STATE_WAIT_UPDATED,   /* session.update sent, waiting for session.updated */
+  SESSION_STATE_READY,
+  SESSION_STATE_FAILED,         /* fatal error, posted */
+  SESSION_STATE_STOPPED,
+} SessionState;
+
+typedef enum
+{
+  HISTORY_MESSAGE,
+  HISTORY_FUNCTION_CALL,
+  HISTORY_FUNCTION_OUTPUT,
+} HistoryKind;
+
+/* What is replayed into a new connection so that the model keeps context. */
+typedef struct
+{
+  HistoryKind kind;
+  gchar *item_id;
+  gchar *role;
+  gchar *text;                  /* message text, function arguments or output */
+  gchar *call_id;
+  gchar *name;
+} HistoryEntry;
+
+struct _GstOpenAIRealtimeSession
+{
+  /* registry (registry lock) */
+  gchar *name;
+  gint ref_count;
+
+  /* immutable after acquire */
+  GstOpenAIRealtimeSettings settings;
+  gchar *api_key;
+  gchar *http_url;              /* ws(s) -> http(s), with ?model= */
+  gchar *display_url;           /* as configured, with ?model=; never a key */
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+
+  /* loop thread only */
+  SoupSession *soup;
+  SoupWebsocketConnection *conn;
+  GCancellable *cancellable;
+  GSource *handshake_timeout;
+  GSource *reconnect_timer;
+  GSource *renew_timer;
+  GSource *response_timer;
+  gboolean connect_timed_out;
+  guint attempt;
+  gboolean ever_ready;
+  gboolean renew_pending;
+  gchar *session_id;
+  gchar *active_response_id;
+  gboolean response_requested;  /* response.create sent, no response.created yet */
+  gboolean response_wanted;     /* send response.create once none is active */
+  gchar *wanted_instructions;
+  gboolean greeting_sent;
+  gint64 speech_stopped_at;     /* monotonic us, 0 = none pending */
+  gchar *first_audio_response;  /* response whose first delta was seen */
+  GQueue history;               /* HistoryEntry */
+  GQueue discarded_responses;   /* gchar*: ids whose late deltas are dropped */
+  RealtimeSessionConfig *sent_config;
+  guint8 carry_byte;            /* odd byte of a PCM16 delta */
+  gboolean has_carry;
+
+  /* shared with the streaming threads (lock) */
+  GMutex lock;
+  GCond cond;
+  SessionState state;
+  GstElement *src;
+  GstElement *sink;
+  RealtimeAudioFormat src_format;       /* UNSET until negotiated */
+  RealtimeAudioFormat sink_format;
+  GQueue pending_input;         /* GBytes, caller audio not sent yet */
+  gsize pending_bytes;
+  guint64 dropped_input_bytes;
+  gboolean flush_scheduled;
+  GQueue output;                /* GstOpenAIRealtimeAudioChunk for the src */
+  gboolean barge_in;
+  gboolean barge_in_dropped;
+  gboolean src_flushing;
+};
+
+/* gstopenairealtimesession.c, loop thread */
+void session_send (GstOpenAIRealtimeSession * self, gchar * json);
+void session_fatal (GstOpenAIRealtimeSession * self, GQuark domain, gint code,
+    const gchar * type, const gchar * error_code, const gchar * message);
+void session_schedule_reconnect (GstOpenAIRealtimeSession * self, const gchar * reason);
+void session_request_response (GstOpenAIRealtimeSession * self, const gchar * instructions);
+void session_on_ready (GstOpenAIRealtimeSession * self);
+void session_try_send_update (GstOpenAIRealtimeSession * self);
+void session_renew (GstOpenAIRealtimeSession * self);
+void session_disarm (GSource ** source);
+void session_history_add (GstOpenAIRealtimeSession * self, HistoryKind kind,
+    const gchar * item_id, const gchar * role, const gchar * text,
+    const gchar * call_id, const gchar * name);
+/* any thread */
+void session_post (GstOpenAIRealtimeSession * self, GstStructure * s);
+
+/* gstopenairealtimeevents.c, loop thread */
+void session_handle_text (GstOpenAIRealtimeSession * self, const gchar * data, gsize size);
+void session_post_error (GstOpenAIRealtimeSession * self, const gchar * type,
+    const gchar * code, const gchar * message, gboolean fatal);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,43 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Helpers shared by realtimeprotocol.c (common parts, client events) and
+ * realtimeserverevents.c (server events). Not installed, not for users.
+ */
+#ifndef __REALTIME_PROTOCOL_PRIVATE_H__
+#define __REALTIME_PROTOCOL_PRIVATE_H__
+
+#include <json-glib/json-glib.h>
+
+#include "realtimeprotocol.h"
+
+G_BEGIN_DECLS
+
+/* Serialises and frees @object. */
+gchar *rtp_object_to_string (JsonObject * object);
+JsonObject *rtp_event_new (const gchar * type, gboolean with_event_id);
+
+/* Parses @json into an object with a string "type". */
+JsonObject *rtp_parse_object (const gchar * json, gssize length, const gchar ** type, GError ** error);
+
+/* Field readers: a JSON null counts as absent; a missing required field or a
+ * wrong type sets @error and returns FALSE. */
+gboolean rtp_get_string (JsonObject * object, const gchar * member, gboolean required, gchar ** out, GError ** error);
+gboolean rtp_get_int (JsonObject * object, const gchar * member, gboolean required, gint64 * out, GError ** error);
+gboolean rtp_get_double (JsonObject * object, const gchar * member, gboolean required, gdouble * out, GError ** error);
+gboolean rtp_get_bool (JsonObject * object, const gchar * member, gboolean required, gboolean * out, GError ** error);
+/* Returns the member object (borrowed) or NULL; wrong type sets @error. */
+gboolean rtp_get_object (JsonObject * object, const gchar * member, gboolean required, JsonObject ** out, GError ** error);
+gboolean rtp_get_base64 (JsonObject * object, const gchar * member, gboolean required, GBytes ** out, GError ** error);
+
+gboolean rtp_base64_is_valid (const gchar * text);
+
+JsonObject *rtp_session_object_new (const RealtimeSessionConfig * config, gboolean server_side, GError ** error);
+RealtimeSessionConfig *rtp_session_config_from_object (JsonObject * session, gchar ** session_type, GError ** error);
+
+gboolean rtp_item_from_object (JsonObject * object, RealtimeItem * item, GError ** error);
+JsonObject *rtp_message_item_new (const gchar * id, const gchar * role, const gchar * status, const gchar * text);
+
+G_END_DECLS
+
+#endif
