@@ -169,8 +169,10 @@ handle_audio_delta (GstOpenAIRealtimeSession * self, RealtimeServerEvent * ev)
 
   data = g_bytes_get_data (ev->audio, &size);
   if (self->sent_config
-      && self->sent_config->output_format == REALTIME_AUDIO_FORMAT_PCM16) {
-    /* keep whole 16-bit samples: an odd byte waits for the next delta */
+      && self->sent_config->output_format == REALTIME_AUDIO_FORMAT_PCM16
+      && (self->has_carry || size % 2 == 1)) {
+    /* keep whole 16-bit samples: an odd byte waits for the next delta
+     * (only then is the audio copied) */
     GByteArray *even = g_byte_array_sized_new (size + 1);
     if (self->has_carry)
       g_byte_array_append (even, &self->carry_byte, 1);

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Internals of the Realtime session, shared by gstopenairealtimesession.c
- * (lifecycle, connection, queues) and gstopenairealtimeevents.c (what each
+ * (registry, loop thread, queues), gstopenairealtimeconnection.c
+ * (connect, handshake, reconnect) and gstopenairealtimeevents.c (what each
  * server event does, bus messages). Not for the elements.
  */
 #ifndef __GST_OPENAI_REALTIME_SESSION_PRIVATE_H__
@@ -106,8 +107,21 @@ struct _GstOpenAIRealtimeSession
   gboolean src_flushing;
 };
 
-/* gstopenairealtimesession.c, loop thread */
+/* gstopenairealtimesession.c: state, timers, sending, input queue */
+void session_set_state (GstOpenAIRealtimeSession * self, SessionState state);
+SessionState session_get_state (GstOpenAIRealtimeSession * self);
+void session_assert_loop_thread (GstOpenAIRealtimeSession * self);
+GSource *session_arm (GstOpenAIRealtimeSession * self, guint ms, GSourceFunc func);
+void session_disarm (GSource ** source);
 void session_send (GstOpenAIRealtimeSession * self, gchar * json);
+void session_flush_input (GstOpenAIRealtimeSession * self);
+void session_history_entry_free (HistoryEntry * entry);
+/* any thread */
+void session_post (GstOpenAIRealtimeSession * self, GstStructure * s);
+
+/* gstopenairealtimeconnection.c, loop thread */
+void session_start_connect (GstOpenAIRealtimeSession * self);
+void session_drop_connection (GstOpenAIRealtimeSession * self, gboolean close);
 void session_fatal (GstOpenAIRealtimeSession * self, GQuark domain, gint code,
     const gchar * type, const gchar * error_code, const gchar * message);
 void session_schedule_reconnect (GstOpenAIRealtimeSession * self, const gchar * reason);
@@ -115,12 +129,9 @@ void session_request_response (GstOpenAIRealtimeSession * self, const gchar * in
 void session_on_ready (GstOpenAIRealtimeSession * self);
 void session_try_send_update (GstOpenAIRealtimeSession * self);
 void session_renew (GstOpenAIRealtimeSession * self);
-void session_disarm (GSource ** source);
 void session_history_add (GstOpenAIRealtimeSession * self, HistoryKind kind,
     const gchar * item_id, const gchar * role, const gchar * text,
     const gchar * call_id, const gchar * name);
-/* any thread */
-void session_post (GstOpenAIRealtimeSession * self, GstStructure * s);
 
 /* gstopenairealtimeevents.c, loop thread */
 void session_handle_text (GstOpenAIRealtimeSession * self, const gchar * data, gsize size);

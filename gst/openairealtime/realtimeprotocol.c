@@ -1,9 +1,10 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * OpenAI Realtime GA protocol: common helpers, session configuration,
- * conversation items and the client events. Server events are in
- * realtimeserverevents.c. No I/O.
+ * OpenAI Realtime GA protocol: common JSON helpers, conversation items and
+ * the client events. The session configuration (and audio formats) is in
+ * realtimesessionconfig.c, the server events in realtimeserverevents.c.
+ * No I/O.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -112,8 +113,8 @@ get_member (JsonObject * object, const gchar * member, gboolean required,
   return node;
 }
 
-static gboolean
-wrong_type (const gchar * member, const gchar * expected, GError ** error)
+gboolean
+rtp_wrong_type (const gchar * member, const gchar * expected, GError ** error)
 {
   g_set_error (error, REALTIME_PROTOCOL_ERROR, REALTIME_PROTOCOL_ERROR_INVALID,
       "field \"%s\" is not %s", member, expected);
@@ -130,7 +131,7 @@ rtp_get_string (JsonObject * object, const gchar * member, gboolean required,
     return !required;
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_STRING)
-    return wrong_type (member, "a string", error);
+    return rtp_wrong_type (member, "a string", error);
   g_free (*out);
   *out = g_strdup (json_node_get_string (node));
   return TRUE;
@@ -145,7 +146,7 @@ rtp_get_int (JsonObject * object, const gchar * member, gboolean required,
   if (node == NULL)
     return !required;
   if (!JSON_NODE_HOLDS_VALUE (node))
-    return wrong_type (member, "an integer", error);
+    return rtp_wrong_type (member, "an integer", error);
   if (json_node_get_value_type (node) == G_TYPE_INT64) {
     *out = json_node_get_int (node);
     return TRUE;
@@ -158,7 +159,7 @@ rtp_get_int (JsonObject * object, const gchar * member, gboolean required,
       return TRUE;
     }
   }
-  return wrong_type (member, "an integer", error);
+  return rtp_wrong_type (member, "an integer", error);
 }
 
 gboolean
@@ -170,13 +171,13 @@ rtp_get_double (JsonObject * object, const gchar * member, gboolean required,
   if (node == NULL)
     return !required;
   if (!JSON_NODE_HOLDS_VALUE (node))
-    return wrong_type (member, "a number", error);
+    return rtp_wrong_type (member, "a number", error);
   if (json_node_get_value_type (node) == G_TYPE_INT64)
     *out = json_node_get_int (node);
   else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
     *out = json_node_get_double (node);
   else
-    return wrong_type (member, "a number", error);
+    return rtp_wrong_type (member, "a number", error);
   return TRUE;
 }
 
@@ -190,7 +191,7 @@ rtp_get_bool (JsonObject * object, const gchar * member, gboolean required,
     return !required;
   if (!JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    return wrong_type (member, "a boolean", error);
+    return rtp_wrong_type (member, "a boolean", error);
   *out = json_node_get_boolean (node);
   return TRUE;
 }
@@ -205,456 +206,106 @@ rtp_get_object (JsonObject * object, const gchar * member, gboolean required,
   if (node == NULL)
     return !required;
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return wrong_type (member, "an object", error);
+    return rtp_wrong_type (member, "an object", error);
   *out = json_node_get_object (node);
   return TRUE;
 }
 
-gboolean
-rtp_base64_is_valid (const gchar * text)
+/* Value of each base64 character, -1 for anything else ('=' included). */
+static const gint8 base64_values[256] = {
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+  52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+  -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+  -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+  41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* Decodes @len characters of strict base64 (length a multiple of 4, at most
+ * two '=' and only at the end) in one pass that also validates; NULL if
+ * @text is not valid base64. Audio is most of the traffic, so this reads
+ * straight from the parser's string into one buffer of the exact size. */
+GBytes *
+rtp_base64_decode_strict (const gchar * text, gsize len)
 {
-  gsize len = strlen (text);
-  gsize i, padding = 0;
+  const guchar *in = (const guchar *) text;
+  gsize padding = 0, quanta, i, size;
+  guchar *data, *out;
 
   if (len % 4 != 0)
-    return FALSE;
-  for (i = 0; i < len; i++) {
-    gchar c = text[i];
+    return NULL;
+  if (len == 0)
+    return g_bytes_new (NULL, 0);
+  if (in[len - 1] == '=')
+    padding = in[len - 2] == '=' ? 2 : 1;
+  quanta = len / 4;
+  size = quanta * 3 - padding;
+  out = data = g_malloc (quanta * 3);
+  for (i = 0; i < quanta; i++, in += 4) {
+    gint a = base64_values[in[0]], b = base64_values[in[1]];
+    gint c, d;
 
-    if (c == '=') {
-      padding++;
-      continue;
+    if (i + 1 == quanta && padding > 0) {
+      /* the last quantum: "xx==" or "xxx=" */
+      c = padding == 2 ? 0 : base64_values[in[2]];
+      d = 0;
+    } else {
+      c = base64_values[in[2]];
+      d = base64_values[in[3]];
     }
-    /* data after padding */
-    if (padding > 0)
-      return FALSE;
-    if (!g_ascii_isalnum (c) && c != '+' && c != '/')
-      return FALSE;
+    if ((a | b | c | d) < 0) {
+      g_free (data);
+      return NULL;
+    }
+    out[0] = (a << 2) | (b >> 4);
+    out[1] = ((b & 0xf) << 4) | (c >> 2);
+    out[2] = ((c & 0x3) << 6) | d;
+    out += 3;
   }
-  return padding <= 2;
+  return g_bytes_new_take (data, size);
 }
 
 gboolean
 rtp_get_base64 (JsonObject * object, const gchar * member, gboolean required,
     GBytes ** out, GError ** error)
 {
-  g_autofree gchar *text = NULL;
-  guchar *data;
-  gsize size = 0;
+  JsonNode *node = json_object_get_member (object, member);
+  const gchar *text;
+  GBytes *audio;
 
-  if (!rtp_get_string (object, member, required, &text, error))
-    return FALSE;
-  if (text == NULL)
-    return TRUE;
-  if (!rtp_base64_is_valid (text)) {
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node)) {
+    if (required)
+      g_set_error (error, REALTIME_PROTOCOL_ERROR,
+          REALTIME_PROTOCOL_ERROR_INVALID, "missing required field \"%s\"",
+          member);
+    return !required;
+  }
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return rtp_wrong_type (member, "a string", error);
+  text = json_node_get_string (node);
+  audio = rtp_base64_decode_strict (text, strlen (text));
+  if (audio == NULL) {
     g_set_error (error, REALTIME_PROTOCOL_ERROR,
         REALTIME_PROTOCOL_ERROR_BASE64,
         "field \"%s\" is not valid base64 (%" G_GSIZE_FORMAT " characters)",
         member, strlen (text));
     return FALSE;
   }
-  if (text[0] == '\0') {
-    data = NULL;
-  } else {
-    data = g_base64_decode (text, &size);
-  }
   if (*out)
     g_bytes_unref (*out);
-  *out = g_bytes_new_take (data, size);
+  *out = audio;
   return TRUE;
-}
-
-/* Parses a JSON text into a node; NULL with @error if it is not JSON or not
- * of @expected type. */
-static JsonNode *
-parse_json_text (const gchar * text, JsonNodeType expected, const gchar * what,
-    GError ** error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) local_error = NULL;
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, text, -1, &local_error)) {
-    g_set_error (error, REALTIME_PROTOCOL_ERROR, REALTIME_PROTOCOL_ERROR_SYNTAX,
-        "%s is not valid JSON: %s", what, local_error->message);
-    return NULL;
-  }
-  root = json_parser_get_root (parser);
-  if (root == NULL || json_node_get_node_type (root) != expected) {
-    g_set_error (error, REALTIME_PROTOCOL_ERROR,
-        REALTIME_PROTOCOL_ERROR_INVALID, "%s must be a JSON %s", what,
-        expected == JSON_NODE_ARRAY ? "array" : "object");
-    return NULL;
-  }
-  return json_node_copy (root);
-}
-
-/* ---- audio formats -------------------------------------------------------- */
-
-const gchar *
-realtime_audio_format_to_string (RealtimeAudioFormat format)
-{
-  switch (format) {
-    case REALTIME_AUDIO_FORMAT_PCM16:
-      return "audio/pcm";
-    case REALTIME_AUDIO_FORMAT_PCMU:
-      return "audio/pcmu";
-    case REALTIME_AUDIO_FORMAT_PCMA:
-      return "audio/pcma";
-    default:
-      return NULL;
-  }
-}
-
-guint
-realtime_audio_format_bytes_per_ms (RealtimeAudioFormat format)
-{
-  switch (format) {
-    case REALTIME_AUDIO_FORMAT_PCM16:
-      return 48;
-    case REALTIME_AUDIO_FORMAT_PCMU:
-    case REALTIME_AUDIO_FORMAT_PCMA:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
-static JsonObject *
-format_object_new (RealtimeAudioFormat format)
-{
-  JsonObject *object = json_object_new ();
-
-  json_object_set_string_member (object, "type",
-      realtime_audio_format_to_string (format));
-  /* The API rejects audio/pcm without a rate; only 24 kHz exists. */
-  if (format == REALTIME_AUDIO_FORMAT_PCM16)
-    json_object_set_int_member (object, "rate", 24000);
-  return object;
-}
-
-static gboolean
-format_from_object (JsonObject * parent, const gchar * member,
-    RealtimeAudioFormat * format, GError ** error)
-{
-  JsonObject *object;
-  g_autofree gchar *type = NULL;
-  gint64 rate = 24000;
-
-  if (!rtp_get_object (parent, member, FALSE, &object, error))
-    return FALSE;
-  if (object == NULL)
-    return TRUE;
-  if (!rtp_get_string (object, "type", TRUE, &type, error)
-      || !rtp_get_int (object, "rate", FALSE, &rate, error))
-    return FALSE;
-  if (g_str_equal (type, "audio/pcm") && rate == 24000)
-    *format = REALTIME_AUDIO_FORMAT_PCM16;
-  else if (g_str_equal (type, "audio/pcmu"))
-    *format = REALTIME_AUDIO_FORMAT_PCMU;
-  else if (g_str_equal (type, "audio/pcma"))
-    *format = REALTIME_AUDIO_FORMAT_PCMA;
-  else
-    *format = REALTIME_AUDIO_FORMAT_OTHER;
-  return TRUE;
-}
-
-/* ---- session configuration ------------------------------------------------ */
-
-RealtimeSessionConfig *
-realtime_session_config_new (void)
-{
-  RealtimeSessionConfig *config = g_new0 (RealtimeSessionConfig, 1);
-
-  config->input_format = REALTIME_AUDIO_FORMAT_PCM16;
-  config->output_format = REALTIME_AUDIO_FORMAT_PCM16;
-  config->turn_detection = REALTIME_TURN_DETECTION_SERVER_VAD;
-  config->vad_threshold = -1;
-  config->prefix_padding_ms = -1;
-  config->silence_duration_ms = -1;
-  config->idle_timeout_ms = 0;
-  config->create_response = TRUE;
-  config->interrupt_response = TRUE;
-  config->noise_reduction = REALTIME_NOISE_REDUCTION_NONE;
-  return config;
-}
-
-RealtimeSessionConfig *
-realtime_session_config_copy (const RealtimeSessionConfig * config)
-{
-  RealtimeSessionConfig *copy = g_new0 (RealtimeSessionConfig, 1);
-
-  *copy = *config;
-  copy->model = g_strdup (config->model);
-  copy->instructions = g_strdup (config->instructions);
-  copy->voice = g_strdup (config->voice);
-  copy->transcription_model = g_strdup (config->transcription_model);
-  copy->tools_json = g_strdup (config->tools_json);
-  copy->extra_json = g_strdup (config->extra_json);
-  return copy;
-}
-
-void
-realtime_session_config_free (RealtimeSessionConfig * config)
-{
-  if (config == NULL)
-    return;
-  g_free (config->model);
-  g_free (config->instructions);
-  g_free (config->voice);
-  g_free (config->transcription_model);
-  g_free (config->tools_json);
-  g_free (config->extra_json);
-  g_free (config);
-}
-
-gboolean
-realtime_session_config_validate (const RealtimeSessionConfig * config,
-    GError ** error)
-{
-  JsonNode *node;
-
-  if (config->tools_json && *config->tools_json) {
-    node = parse_json_text (config->tools_json, JSON_NODE_ARRAY, "tools",
-        error);
-    if (node == NULL)
-      return FALSE;
-    json_node_unref (node);
-  }
-  if (config->extra_json && *config->extra_json) {
-    node = parse_json_text (config->extra_json, JSON_NODE_OBJECT,
-        "session-extra", error);
-    if (node == NULL)
-      return FALSE;
-    json_node_unref (node);
-  }
-  return TRUE;
-}
-
-/* Copies every member of @src into @dest; objects are merged recursively so
- * that {"audio":{"output":{"speed":1.2}}} keeps the formats. */
-static void
-deep_merge (JsonObject * dest, JsonObject * src)
-{
-  JsonObjectIter iter;
-  const gchar *name;
-  JsonNode *value;
-
-  json_object_iter_init (&iter, src);
-  while (json_object_iter_next (&iter, &name, &value)) {
-    JsonNode *existing = json_object_get_member (dest, name);
-
-    if (existing && JSON_NODE_HOLDS_OBJECT (existing)
-        && JSON_NODE_HOLDS_OBJECT (value))
-      deep_merge (json_node_get_object (existing),
-          json_node_get_object (value));
-    else
-      json_object_set_member (dest, name, json_node_copy (value));
-  }
-}
-
-static JsonObject *
-turn_detection_object_new (const RealtimeSessionConfig * config)
-{
-  JsonObject *td = json_object_new ();
-
-  if (config->turn_detection == REALTIME_TURN_DETECTION_SEMANTIC_VAD) {
-    json_object_set_string_member (td, "type", "semantic_vad");
-  } else {
-    json_object_set_string_member (td, "type", "server_vad");
-    if (config->vad_threshold >= 0)
-      json_object_set_double_member (td, "threshold", config->vad_threshold);
-    if (config->prefix_padding_ms >= 0)
-      json_object_set_int_member (td, "prefix_padding_ms",
-          config->prefix_padding_ms);
-    if (config->silence_duration_ms >= 0)
-      json_object_set_int_member (td, "silence_duration_ms",
-          config->silence_duration_ms);
-    if (config->idle_timeout_ms > 0)
-      json_object_set_int_member (td, "idle_timeout_ms",
-          config->idle_timeout_ms);
-  }
-  json_object_set_boolean_member (td, "create_response",
-      config->create_response);
-  json_object_set_boolean_member (td, "interrupt_response",
-      config->interrupt_response);
-  return td;
-}
-
-JsonObject *
-rtp_session_object_new (const RealtimeSessionConfig * config,
-    gboolean server_side, GError ** error)
-{
-  JsonObject *session = json_object_new ();
-  JsonObject *audio = json_object_new ();
-  JsonObject *input = json_object_new ();
-  JsonObject *output = json_object_new ();
-
-  json_object_set_string_member (session, "type", "realtime");
-  /* The model is chosen by the URL and cannot change: only the server
-   * reports it. */
-  if (server_side && config->model)
-    json_object_set_string_member (session, "model", config->model);
-  if (config->instructions)
-    json_object_set_string_member (session, "instructions",
-        config->instructions);
-
-  if (config->input_format != REALTIME_AUDIO_FORMAT_UNSET
-      && config->input_format != REALTIME_AUDIO_FORMAT_OTHER)
-    json_object_set_object_member (input, "format",
-        format_object_new (config->input_format));
-  if (config->transcription_model && *config->transcription_model) {
-    JsonObject *tr = json_object_new ();
-    json_object_set_string_member (tr, "model", config->transcription_model);
-    json_object_set_object_member (input, "transcription", tr);
-  } else if (server_side) {
-    json_object_set_null_member (input, "transcription");
-  }
-  if (config->noise_reduction != REALTIME_NOISE_REDUCTION_NONE) {
-    JsonObject *nr = json_object_new ();
-    json_object_set_string_member (nr, "type",
-        config->noise_reduction == REALTIME_NOISE_REDUCTION_NEAR_FIELD ?
-        "near_field" : "far_field");
-    json_object_set_object_member (input, "noise_reduction", nr);
-  } else if (server_side) {
-    json_object_set_null_member (input, "noise_reduction");
-  }
-  if (config->turn_detection == REALTIME_TURN_DETECTION_NONE)
-    json_object_set_null_member (input, "turn_detection");
-  else
-    json_object_set_object_member (input, "turn_detection",
-        turn_detection_object_new (config));
-
-  if (config->output_format != REALTIME_AUDIO_FORMAT_UNSET
-      && config->output_format != REALTIME_AUDIO_FORMAT_OTHER)
-    json_object_set_object_member (output, "format",
-        format_object_new (config->output_format));
-  if (config->voice && *config->voice)
-    json_object_set_string_member (output, "voice", config->voice);
-
-  json_object_set_object_member (audio, "input", input);
-  json_object_set_object_member (audio, "output", output);
-  json_object_set_object_member (session, "audio", audio);
-
-  if (config->tools_json && *config->tools_json) {
-    JsonNode *tools = parse_json_text (config->tools_json, JSON_NODE_ARRAY,
-        "tools", error);
-    if (tools == NULL)
-      goto failed;
-    json_object_set_member (session, "tools", tools);
-  }
-  if (config->extra_json && *config->extra_json) {
-    JsonNode *extra = parse_json_text (config->extra_json, JSON_NODE_OBJECT,
-        "session-extra", error);
-    if (extra == NULL)
-      goto failed;
-    deep_merge (session, json_node_get_object (extra));
-    json_node_unref (extra);
-  }
-  return session;
-
-failed:
-  json_object_unref (session);
-  return NULL;
-}
-
-RealtimeSessionConfig *
-rtp_session_config_from_object (JsonObject * session, gchar ** session_type,
-    GError ** error)
-{
-  g_autoptr (RealtimeSessionConfig) config = realtime_session_config_new ();
-  JsonObject *audio = NULL, *input = NULL, *output = NULL, *obj = NULL;
-  JsonNode *node;
-  gint64 value;
-
-  /* Only what is present is reported. */
-  config->input_format = REALTIME_AUDIO_FORMAT_UNSET;
-  config->output_format = REALTIME_AUDIO_FORMAT_UNSET;
-
-  if (session_type && !rtp_get_string (session, "type", FALSE, session_type,
-          error))
-    return NULL;
-  if (!rtp_get_string (session, "model", FALSE, &config->model, error)
-      || !rtp_get_string (session, "instructions", FALSE,
-          &config->instructions, error)
-      || !rtp_get_object (session, "audio", FALSE, &audio, error))
-    return NULL;
-
-  if (audio) {
-    if (!rtp_get_object (audio, "input", FALSE, &input, error)
-        || !rtp_get_object (audio, "output", FALSE, &output, error))
-      return NULL;
-  }
-  if (input) {
-    if (!format_from_object (input, "format", &config->input_format, error))
-      return NULL;
-    if (!rtp_get_object (input, "transcription", FALSE, &obj, error))
-      return NULL;
-    if (obj && !rtp_get_string (obj, "model", FALSE,
-            &config->transcription_model, error))
-      return NULL;
-    if (!rtp_get_object (input, "noise_reduction", FALSE, &obj, error))
-      return NULL;
-    if (obj) {
-      g_autofree gchar *type = NULL;
-      if (!rtp_get_string (obj, "type", FALSE, &type, error))
-        return NULL;
-      if (g_strcmp0 (type, "near_field") == 0)
-        config->noise_reduction = REALTIME_NOISE_REDUCTION_NEAR_FIELD;
-      else if (g_strcmp0 (type, "far_field") == 0)
-        config->noise_reduction = REALTIME_NOISE_REDUCTION_FAR_FIELD;
-    }
-    node = json_object_get_member (input, "turn_detection");
-    if (node && JSON_NODE_HOLDS_NULL (node)) {
-      config->turn_detection = REALTIME_TURN_DETECTION_NONE;
-    } else if (node) {
-      g_autofree gchar *type = NULL;
-      if (!rtp_get_object (input, "turn_detection", TRUE, &obj, error)
-          || !rtp_get_string (obj, "type", FALSE, &type, error)
-          || !rtp_get_double (obj, "threshold", FALSE, &config->vad_threshold,
-              error)
-          || !rtp_get_bool (obj, "create_response", FALSE,
-              &config->create_response, error)
-          || !rtp_get_bool (obj, "interrupt_response", FALSE,
-              &config->interrupt_response, error))
-        return NULL;
-      if (g_strcmp0 (type, "semantic_vad") == 0)
-        config->turn_detection = REALTIME_TURN_DETECTION_SEMANTIC_VAD;
-      value = -1;
-      if (!rtp_get_int (obj, "prefix_padding_ms", FALSE, &value, error))
-        return NULL;
-      config->prefix_padding_ms = (gint) value;
-      value = -1;
-      if (!rtp_get_int (obj, "silence_duration_ms", FALSE, &value, error))
-        return NULL;
-      config->silence_duration_ms = (gint) value;
-      value = 0;
-      if (!rtp_get_int (obj, "idle_timeout_ms", FALSE, &value, error))
-        return NULL;
-      config->idle_timeout_ms = (gint) value;
-    }
-  }
-  if (output) {
-    if (!format_from_object (output, "format", &config->output_format, error))
-      return NULL;
-    node = json_object_get_member (output, "voice");
-    if (node && JSON_NODE_HOLDS_OBJECT (node)) {
-      /* custom voice {"id": "voice_..."} */
-      if (!rtp_get_string (json_node_get_object (node), "id", FALSE,
-              &config->voice, error))
-        return NULL;
-    } else if (!rtp_get_string (output, "voice", FALSE, &config->voice, error)) {
-      return NULL;
-    }
-  }
-  node = json_object_get_member (session, "tools");
-  if (node && JSON_NODE_HOLDS_ARRAY (node))
-    config->tools_json = json_to_string (node, FALSE);
-  else if (node && !JSON_NODE_HOLDS_NULL (node)) {
-    wrong_type ("tools", "an array", error);
-    return NULL;
-  }
-  return g_steal_pointer (&config);
 }
 
 /* ---- items ---------------------------------------------------------------- */
@@ -695,7 +346,7 @@ rtp_item_from_object (JsonObject * object, RealtimeItem * item, GError ** error)
     content = json_object_get_member (object, "content");
     if (content && !JSON_NODE_HOLDS_ARRAY (content)
         && !JSON_NODE_HOLDS_NULL (content))
-      return wrong_type ("content", "an array", error);
+      return rtp_wrong_type ("content", "an array", error);
     n = (content && JSON_NODE_HOLDS_ARRAY (content)) ?
         json_array_get_length (json_node_get_array (content)) : 0;
     for (i = 0; i < n; i++) {
@@ -706,7 +357,7 @@ rtp_item_from_object (JsonObject * object, RealtimeItem * item, GError ** error)
       g_autofree gchar *part_text = NULL;
 
       if (!JSON_NODE_HOLDS_OBJECT (part_node))
-        return wrong_type ("content[]", "an object", error);
+        return rtp_wrong_type ("content[]", "an object", error);
       part = json_node_get_object (part_node);
       if (!rtp_get_string (part, "type", FALSE, &part_type, error))
         return FALSE;
@@ -786,15 +437,65 @@ realtime_build_session_update (const RealtimeSessionConfig * config,
   return rtp_object_to_string (event);
 }
 
+#define APPEND_PREFIX "{\"type\":\"input_audio_buffer.append\",\"audio\":\""
+#define APPEND_SUFFIX "\"}"
+
+/* The largest output of one g_base64_encode_step() of @size bytes. */
+#define BASE64_STEP_MAX(size) (((size) / 3 + 1) * 4 + 4)
+
+/* input_audio_buffer.append is sent 50 times a second: written straight
+ * into one string of the right size instead of through a JSON tree (base64
+ * needs no JSON escaping). */
+void
+realtime_append_builder_init (RealtimeAppendBuilder * builder, gsize size)
+{
+  builder->text = g_string_sized_new (sizeof (APPEND_PREFIX) +
+      BASE64_STEP_MAX (size) + sizeof (APPEND_SUFFIX));
+  g_string_append_len (builder->text, APPEND_PREFIX,
+      sizeof (APPEND_PREFIX) - 1);
+  builder->state = 0;
+  builder->save = 0;
+}
+
+void
+realtime_append_builder_add (RealtimeAppendBuilder * builder,
+    const guint8 * data, gsize size)
+{
+  GString *text = builder->text;
+  gsize len = text->len;
+
+  if (size == 0)
+    return;
+  /* grows only if more than the announced size is added */
+  g_string_set_size (text, len + BASE64_STEP_MAX (size));
+  len += g_base64_encode_step (data, size, FALSE, text->str + len,
+      &builder->state, &builder->save);
+  g_string_truncate (text, len);
+}
+
+gchar *
+realtime_append_builder_finish (RealtimeAppendBuilder * builder)
+{
+  GString *text = builder->text;
+  gsize len = text->len;
+
+  g_string_set_size (text, len + 4);
+  len += g_base64_encode_close (FALSE, text->str + len, &builder->state,
+      &builder->save);
+  g_string_truncate (text, len);
+  g_string_append_len (text, APPEND_SUFFIX, sizeof (APPEND_SUFFIX) - 1);
+  builder->text = NULL;
+  return g_string_free (text, FALSE);
+}
+
 gchar *
 realtime_build_input_audio_append (const guint8 * data, gsize size)
 {
-  JsonObject *event = rtp_event_new ("input_audio_buffer.append", FALSE);
-  gchar *b64 = g_base64_encode (data, size);
+  RealtimeAppendBuilder builder;
 
-  json_object_set_string_member (event, "audio", b64);
-  g_free (b64);
-  return rtp_object_to_string (event);
+  realtime_append_builder_init (&builder, size);
+  realtime_append_builder_add (&builder, data, size);
+  return realtime_append_builder_finish (&builder);
 }
 
 gchar *

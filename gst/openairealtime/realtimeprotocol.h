@@ -133,6 +133,19 @@ void realtime_item_clear (RealtimeItem * item);
  * tools/extra JSON is invalid. */
 gchar *realtime_build_session_update (const RealtimeSessionConfig * config, GError ** error);
 gchar *realtime_build_input_audio_append (const guint8 * data, gsize size);
+/* input_audio_buffer.append from audio held in pieces, without joining
+ * them first: init with the total size, add the pieces in order, finish
+ * (returns the event, as realtime_build_input_audio_append() does). */
+typedef struct
+{
+  GString *text;
+  gint state;
+  gint save;
+} RealtimeAppendBuilder;
+void realtime_append_builder_init (RealtimeAppendBuilder * builder, gsize size);
+void realtime_append_builder_add (RealtimeAppendBuilder * builder,
+    const guint8 * data, gsize size);
+gchar *realtime_append_builder_finish (RealtimeAppendBuilder * builder);
 gchar *realtime_build_input_audio_commit (void);
 gchar *realtime_build_input_audio_clear (void);
 /* conversation.item.create of a text message: role "user" and "system" use

@@ -1,8 +1,10 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Helpers shared by realtimeprotocol.c (common parts, client events) and
- * realtimeserverevents.c (server events). Not installed, not for users.
+ * Helpers shared by realtimeprotocol.c (common parts, client events),
+ * realtimesessionconfig.c (session configuration),
+ * realtimeserverevents.c (server events) and realtimeaudiodelta.c (the
+ * fast path for audio deltas). Not installed, not for users.
  */
 #ifndef __REALTIME_PROTOCOL_PRIVATE_H__
 #define __REALTIME_PROTOCOL_PRIVATE_H__
@@ -28,15 +30,25 @@ gboolean rtp_get_double (JsonObject * object, const gchar * member, gboolean req
 gboolean rtp_get_bool (JsonObject * object, const gchar * member, gboolean required, gboolean * out, GError ** error);
 /* Returns the member object (borrowed) or NULL; wrong type sets @error. */
 gboolean rtp_get_object (JsonObject * object, const gchar * member, gboolean required, JsonObject ** out, GError ** error);
+/* Sets @error (INVALID, "field ... is not @expected") and returns FALSE. */
+gboolean rtp_wrong_type (const gchar * member, const gchar * expected, GError ** error);
 gboolean rtp_get_base64 (JsonObject * object, const gchar * member, gboolean required, GBytes ** out, GError ** error);
 
-gboolean rtp_base64_is_valid (const gchar * text);
+/* NULL if @text is not strict base64 (see realtimeprotocol.c). */
+GBytes *rtp_base64_decode_strict (const gchar * text, gsize len);
 
 JsonObject *rtp_session_object_new (const RealtimeSessionConfig * config, gboolean server_side, GError ** error);
 RealtimeSessionConfig *rtp_session_config_from_object (JsonObject * session, gchar ** session_type, GError ** error);
 
 gboolean rtp_item_from_object (JsonObject * object, RealtimeItem * item, GError ** error);
 JsonObject *rtp_message_item_new (const gchar * id, const gchar * role, const gchar * status, const gchar * text);
+
+/* realtimeaudiodelta.c: response.output_audio.delta without json-glib;
+ * NULL when the text is anything else or not in the strict subset it
+ * reads (then rtp_server_event_parse_tree() decides). */
+RealtimeServerEvent *rtp_parse_audio_delta_fast (const gchar * json, gsize length);
+/* realtimeserverevents.c: any server event, through json-glib. */
+RealtimeServerEvent *rtp_server_event_parse_tree (const gchar * json, gssize length, GError ** error);
 
 G_END_DECLS
 

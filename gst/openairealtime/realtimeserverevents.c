@@ -299,6 +299,20 @@ parse_server_fields (JsonObject * object, RealtimeServerEvent * event,
 RealtimeServerEvent *
 realtime_server_event_parse (const gchar * json, gssize length, GError ** error)
 {
+  RealtimeServerEvent *event;
+
+  if (json != NULL) {
+    event = rtp_parse_audio_delta_fast (json, length < 0 ? strlen (json) :
+        (gsize) length);
+    if (event)
+      return event;
+  }
+  return rtp_server_event_parse_tree (json, length, error);
+}
+
+RealtimeServerEvent *
+rtp_server_event_parse_tree (const gchar * json, gssize length, GError ** error)
+{
   const gchar *type = NULL;
   JsonObject *object = rtp_parse_object (json, length, &type, error);
   RealtimeServerEvent *event;

@@ -361,6 +361,37 @@ fake_realtime_get_audio (FakeRealtime * self)
   return audio;
 }
 
+GBytes *
+fake_realtime_wait_audio (FakeRealtime * self, gsize size, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  GBytes *audio;
+
+  g_mutex_lock (&self->lock);
+  while (self->audio->len < size
+      && g_cond_wait_until (&self->cond, &self->lock, deadline));
+  audio = g_bytes_new (self->audio->data, self->audio->len);
+  g_mutex_unlock (&self->lock);
+  return audio;
+}
+
+gint
+fake_realtime_index_of (FakeRealtime * self, const gchar * type, guint nth)
+{
+  gchar **types = fake_realtime_get_types (self);
+  gint i, found = -1;
+  guint seen = 0;
+
+  for (i = 0; types[i]; i++) {
+    if (g_str_equal (types[i], type) && seen++ == nth) {
+      found = i;
+      break;
+    }
+  }
+  g_strfreev (types);
+  return found;
+}
+
 gboolean
 fake_realtime_wait_connections (FakeRealtime * self, guint n, gdouble timeout_s)
 {

@@ -44,6 +44,13 @@ gchar **fake_realtime_get_types (FakeRealtime * server);
 guint fake_realtime_count (FakeRealtime * server, const gchar * type);
 /* All audio of input_audio_buffer.append events, concatenated. */
 GBytes *fake_realtime_get_audio (FakeRealtime * server);
+/* Waits until at least @size bytes of audio arrived; returns all audio
+ * received by then (possibly less than @size on timeout). */
+GBytes *fake_realtime_wait_audio (FakeRealtime * server, gsize size,
+    gdouble timeout_s);
+/* Index of the @nth event of @type among all received events, -1 if none. */
+gint fake_realtime_index_of (FakeRealtime * server, const gchar * type,
+    guint nth);
 /* Waits until @n connections were accepted. */
 gboolean fake_realtime_wait_connections (FakeRealtime * server, guint n,
     gdouble timeout_s);
