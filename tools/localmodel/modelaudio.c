@@ -1,0 +1,329 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Audio helpers of the local Realtime model; see modelaudio.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "modelaudio.h"
+
+#include <math.h>
+#include <string.h>
+
+#define FRAME_SAMPLES (MODEL_VAD_FRAME_MS * MODEL_AUDIO_SAMPLES_PER_MS)
+
+/* G.711 as in ITU-T G.711 / the classic Sun reference implementation. */
+
+gint16
+model_audio_ulaw_decode (guint8 code)
+{
+  gint t;
+
+  code = ~code;
+  t = ((code & 0x0f) << 3) + 0x84;
+  t <<= (code & 0x70) >> 4;
+  return (code & 0x80) ? (0x84 - t) : (t - 0x84);
+}
+
+guint8
+model_audio_ulaw_encode (gint16 sample)
+{
+  gint pcm = sample;
+  gint sign = 0;
+  gint exponent = 7;
+  gint mask;
+  gint mantissa;
+
+  if (pcm < 0) {
+    pcm = -pcm;
+    sign = 0x80;
+  }
+  if (pcm > 32635)
+    pcm = 32635;
+  pcm += 0x84;
+  for (mask = 0x4000; !(pcm & mask) && exponent > 0; mask >>= 1)
+    exponent--;
+  mantissa = (pcm >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa);
+}
+
+gint16
+model_audio_alaw_decode (guint8 code)
+{
+  gint t;
+  gint seg;
+
+  code ^= 0x55;
+  t = (code & 0x0f) << 4;
+  seg = (code & 0x70) >> 4;
+  switch (seg) {
+    case 0:
+      t += 8;
+      break;
+    case 1:
+      t += 0x108;
+      break;
+    default:
+      t += 0x108;
+      t <<= seg - 1;
+      break;
+  }
+  return (code & 0x80) ? t : -t;
+}
+
+guint8
+model_audio_alaw_encode (gint16 sample)
+{
+  static const gint seg_end[8] =
+      { 0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff };
+  gint pcm = sample >> 3;
+  gint mask;
+  gint seg;
+  guint8 aval;
+
+  if (pcm >= 0) {
+    mask = 0xd5;
+  } else {
+    mask = 0x55;
+    pcm = -pcm - 1;
+  }
+  for (seg = 0; seg < 8 && pcm > seg_end[seg]; seg++);
+  if (seg >= 8)
+    return 0x7f ^ mask;
+  aval = seg << 4;
+  if (seg < 2)
+    aval |= (pcm >> 1) & 0x0f;
+  else
+    aval |= (pcm >> seg) & 0x0f;
+  return aval ^ mask;
+}
+
+const gchar *
+model_audio_format_name (ModelAudioFormat format)
+{
+  switch (format) {
+    case MODEL_AUDIO_PCMU:
+      return "audio/pcmu";
+    case MODEL_AUDIO_PCMA:
+      return "audio/pcma";
+    case MODEL_AUDIO_PCM16:
+      break;
+  }
+  return "audio/pcm";
+}
+
+guint
+model_audio_bytes_per_ms (ModelAudioFormat format)
+{
+  return format == MODEL_AUDIO_PCM16 ? 2 * MODEL_AUDIO_SAMPLES_PER_MS : 8;
+}
+
+static void
+append_upsampled (ModelAudioDecoder * dec, gint16 sample, GArray * out)
+{
+  gint prev = dec->last_sample;
+  gint diff = sample - prev;
+  gint16 three[3];
+
+  three[0] = prev + diff / 3;
+  three[1] = prev + (2 * diff) / 3;
+  three[2] = sample;
+  g_array_append_vals (out, three, 3);
+  dec->last_sample = sample;
+}
+
+void
+model_audio_decode (ModelAudioDecoder * dec, ModelAudioFormat format,
+    const guint8 * data, gsize size, GArray * out)
+{
+  gsize i = 0;
+
+  switch (format) {
+    case MODEL_AUDIO_PCMU:
+      for (i = 0; i < size; i++)
+        append_upsampled (dec, model_audio_ulaw_decode (data[i]), out);
+      break;
+    case MODEL_AUDIO_PCMA:
+      for (i = 0; i < size; i++)
+        append_upsampled (dec, model_audio_alaw_decode (data[i]), out);
+      break;
+    case MODEL_AUDIO_PCM16:
+      if (dec->have_odd_byte && size > 0) {
+        gint16 s = (gint16) (dec->odd_byte | (data[0] << 8));
+        g_array_append_val (out, s);
+        dec->have_odd_byte = FALSE;
+        i = 1;
+      }
+      for (; i + 1 < size; i += 2) {
+        gint16 s = (gint16) (data[i] | (data[i + 1] << 8));
+        g_array_append_val (out, s);
+      }
+      if (i < size) {
+        dec->odd_byte = data[i];
+        dec->have_odd_byte = TRUE;
+      }
+      break;
+  }
+}
+
+void
+model_audio_encode (ModelAudioFormat format, const gint16 * samples,
+    gsize n_samples, GByteArray * out)
+{
+  gsize i;
+
+  switch (format) {
+    case MODEL_AUDIO_PCM16:
+      for (i = 0; i < n_samples; i++) {
+        guint8 le[2];
+        le[0] = (guint16) samples[i] & 0xff;
+        le[1] = ((guint16) samples[i] >> 8) & 0xff;
+        g_byte_array_append (out, le, 2);
+      }
+      break;
+    case MODEL_AUDIO_PCMU:
+    case MODEL_AUDIO_PCMA:
+      for (i = 2; i < n_samples; i += 3) {
+        guint8 code = format == MODEL_AUDIO_PCMU ?
+            model_audio_ulaw_encode (samples[i]) :
+            model_audio_alaw_encode (samples[i]);
+        g_byte_array_append (out, &code, 1);
+      }
+      break;
+  }
+}
+
+gdouble
+model_audio_level_dbfs (const gint16 * samples, gsize n)
+{
+  gdouble energy = 0;
+  gsize i;
+
+  if (n == 0)
+    return -100;
+  for (i = 0; i < n; i++)
+    energy += (gdouble) samples[i] * samples[i];
+  energy /= (gdouble) n *32768.0 * 32768.0;
+  if (energy <= 1e-10)
+    return -100;
+  return 10 * log10 (energy);
+}
+
+void
+model_audio_append_tone (GArray * out, gdouble freq_hz, gdouble amplitude,
+    guint duration_ms)
+{
+  guint n = duration_ms * MODEL_AUDIO_SAMPLES_PER_MS;
+  guint fade = 5 * MODEL_AUDIO_SAMPLES_PER_MS;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gdouble gain = amplitude;
+    gint16 s;
+
+    if (i < fade)
+      gain *= (gdouble) i / fade;
+    else if (n - i < fade)
+      gain *= (gdouble) (n - i) / fade;
+    s = (gint16) (32767 * gain * sin (2 * G_PI * freq_hz * i /
+            MODEL_AUDIO_RATE));
+    g_array_append_val (out, s);
+  }
+}
+
+gdouble
+model_vad_threshold_dbfs (gdouble threshold)
+{
+  return -60 + 50 * CLAMP (threshold, 0.0, 1.0);
+}
+
+void
+model_vad_configure (ModelVad * vad, gdouble threshold,
+    guint prefix_padding_ms, guint silence_duration_ms)
+{
+  vad->threshold_dbfs = model_vad_threshold_dbfs (threshold);
+  vad->prefix_padding_ms = prefix_padding_ms;
+  vad->silence_duration_ms = silence_duration_ms;
+}
+
+void
+model_vad_init (ModelVad * vad, gdouble threshold, guint prefix_padding_ms,
+    guint silence_duration_ms)
+{
+  memset (vad, 0, sizeof (*vad));
+  model_vad_configure (vad, threshold, prefix_padding_ms, silence_duration_ms);
+}
+
+void
+model_vad_reset_state (ModelVad * vad)
+{
+  vad->speaking = FALSE;
+  vad->speech_run = 0;
+  vad->silence_frames = 0;
+}
+
+static void
+vad_frame (ModelVad * vad, gboolean speech, GArray * events)
+{
+  guint64 f = vad->frame_index;
+
+  if (!vad->speaking) {
+    if (!speech) {
+      vad->speech_run = 0;
+      return;
+    }
+    if (vad->speech_run++ == 0)
+      vad->run_start_frame = f;
+    if (vad->speech_run >= MODEL_VAD_START_FRAMES) {
+      ModelVadEvent ev = { MODEL_VAD_SPEECH_STARTED, 0, 0, 0 };
+      guint64 start_ms = vad->run_start_frame * MODEL_VAD_FRAME_MS;
+
+      ev.speech_start_ms = start_ms;
+      ev.ms = start_ms > vad->prefix_padding_ms ?
+          start_ms - vad->prefix_padding_ms : 0;
+      g_array_append_val (events, ev);
+      vad->speaking = TRUE;
+      vad->silence_frames = 0;
+      vad->last_speech_end_frame = f + 1;
+    }
+    return;
+  }
+
+  if (speech) {
+    vad->silence_frames = 0;
+    vad->last_speech_end_frame = f + 1;
+    return;
+  }
+  vad->silence_frames++;
+  if (vad->silence_frames * MODEL_VAD_FRAME_MS >= vad->silence_duration_ms) {
+    ModelVadEvent ev = { MODEL_VAD_SPEECH_STOPPED, 0, 0, 0 };
+
+    ev.ms = (f + 1) * MODEL_VAD_FRAME_MS;
+    ev.speech_end_ms = vad->last_speech_end_frame * MODEL_VAD_FRAME_MS;
+    ev.speech_start_ms = vad->run_start_frame * MODEL_VAD_FRAME_MS;
+    g_array_append_val (events, ev);
+    model_vad_reset_state (vad);
+  }
+}
+
+void
+model_vad_push (ModelVad * vad, const gint16 * samples, gsize n,
+    GArray * events)
+{
+  gsize i;
+  /* energy threshold in the same unit as the accumulated sum of squares */
+  gdouble limit = pow (10, vad->threshold_dbfs / 10) * 32768.0 * 32768.0 *
+      FRAME_SAMPLES;
+
+  for (i = 0; i < n; i++) {
+    vad->frame_energy += (gdouble) samples[i] * samples[i];
+    if (++vad->frame_fill == FRAME_SAMPLES) {
+      vad_frame (vad, vad->frame_energy > limit, events);
+      vad->frame_index++;
+      vad->frame_energy = 0;
+      vad->frame_fill = 0;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The server side of the GA Realtime protocol as the local model needs it:
+ * parsing and validating client events (with the real API's error shapes:
+ * unknown_parameter, missing_required_parameter, invalid_type,
+ * invalid_value, ...), the effective session configuration as a JSON
+ * object, and building the server events the shared realtimeprotocol
+ * library does not build (full session objects, function call items,
+ * content parts, response.done with usage details). Pure code: GLib and
+ * json-glib only, no I/O.
+ */
+#ifndef __MODEL_PROTOCOL_H__
+#define __MODEL_PROTOCOL_H__
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "modelaudio.h"
+
+G_BEGIN_DECLS
+
+/* An error event's "error" object. Strings are owned. */
+typedef struct
+{
+  gchar *type;                  /* "invalid_request_error", "server_error" */
+  gchar *code;                  /* may be NULL */
+  gchar *message;
+  gchar *param;                 /* may be NULL */
+} ModelError;
+
+void model_error_set (ModelError * err, const gchar * type, const gchar * code,
+    const gchar * param, const gchar * format, ...) G_GNUC_PRINTF (5, 6);
+void model_error_clear (ModelError * err);
+
+/* "<prefix>_" + 21 random base62 characters, like the real API's ids. */
+gchar *model_protocol_new_id (const gchar * prefix);
+
+/* Serialises @event (a server event without event_id; consumed), adding a
+ * fresh "event_id" right after "type". */
+gchar *model_protocol_event_to_text (JsonObject * event);
+
+/* error event; @client_event_id (may be NULL) names the client event that
+ * caused it. */
+gchar *model_protocol_build_error (const ModelError * err,
+    const gchar * client_event_id);
+
+/* Parses one client text frame. On success returns the event object (ref'd)
+ * and its type; otherwise fills @err like the real API: invalid_json for
+ * text that is not JSON, invalid_event for a missing/non-string type,
+ * invalid_value (param "type") for an unknown event type. @event_id is set
+ * when the client gave one, even on error. */
+JsonObject *model_protocol_parse_client (const gchar * text, gsize length,
+    const gchar ** type, gchar ** event_id, ModelError * err);
+
+/* Typed field access with real-API errors; @path is the parameter path
+ * used in messages, e.g. "item_id" or "item.call_id". */
+gboolean model_protocol_get_string (JsonObject * obj, const gchar * name,
+    const gchar * path, gboolean required, const gchar ** out,
+    ModelError * err);
+gboolean model_protocol_get_int (JsonObject * obj, const gchar * name,
+    const gchar * path, gboolean required, gint64 * out, ModelError * err);
+/* The member @name of @obj if it is an object, else NULL (no criticals). */
+JsonObject *model_protocol_object_member (JsonObject * obj,
+    const gchar * name);
+/* Fails with unknown_parameter for any member of @obj not in @known. */
+gboolean model_protocol_check_known (JsonObject * obj, const gchar * path,
+    const gchar * const *known, ModelError * err);
+
+/* ---- session configuration -------------------------------------------- */
+
+/* The effective session object as session.created reports it, with the
+ * real API's defaults (pcm 24 kHz, server_vad 0.5/300/200, voice marin). */
+JsonObject *model_session_new_default (const gchar * session_id,
+    const gchar * model, gint64 expires_at);
+
+/* Checks a session.update "session" member against the GA schema
+ * (modelschema.c). */
+gboolean model_session_validate_update (JsonNode * update, ModelError * err);
+
+/* Validates a session.update "session" member against the GA schema and,
+ * if valid, deep-merges it into @session. @voice_locked: assistant audio
+ * was already produced, so the voice may no longer change
+ * (cannot_update_voice). Nothing is changed on error. */
+gboolean model_session_apply_update (JsonObject * session, JsonNode * update,
+    gboolean voice_locked, ModelError * err);
+
+typedef enum
+{
+  MODEL_TURN_NONE = 0,
+  MODEL_TURN_SERVER_VAD,
+  MODEL_TURN_SEMANTIC_VAD,
+} ModelTurnDetection;
+
+/* What the model acts on, read from the effective session object. */
+typedef struct
+{
+  ModelAudioFormat input_format;
+  ModelAudioFormat output_format;
+  gboolean text_only;           /* output_modalities ["text"] */
+  ModelTurnDetection turn_detection;
+  gdouble threshold;
+  guint prefix_padding_ms;
+  guint silence_duration_ms;
+  gboolean create_response;
+  gboolean interrupt_response;
+  gboolean transcription;       /* audio.input.transcription is set */
+  gchar *first_tool;            /* name of the first function tool, or NULL */
+  gboolean tools_allowed;       /* tool_choice is not "none" */
+  gchar *voice;
+  gchar *instructions;
+} ModelSessionParams;
+
+void model_session_params_read (JsonObject * session, ModelSessionParams * p);
+void model_session_params_clear (ModelSessionParams * p);
+
+/* {"type":"audio/pcm","rate":24000} or {"type":"audio/pcmu"} ... */
+JsonNode *model_protocol_format_node (ModelAudioFormat format);
+
+G_END_DECLS
+
+#endif
