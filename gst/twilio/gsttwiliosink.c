@@ -20,6 +20,22 @@
  *
  * A POSITION query (TIME) is answered with the stream time of the end of
  * the audio the caller has heard, in the timeline of the buffers received.
+ * Converters between an upstream element and this sink (audioresample,
+ * audioconvert: any GstBaseTransform) answer POSITION themselves, so the
+ * same answer is also given to a custom query (GST_QUERY_CUSTOM) whose
+ * structure is named `played-position`, which converters pass on: the sink
+ * sets its `position` field (guint64, ns) and the query succeeds; it fails
+ * while nothing has been sent yet.
+ *
+ * |[<!-- language="C" -->
+ * GstQuery *q = gst_query_new_custom (GST_QUERY_CUSTOM,
+ *     gst_structure_new_empty ("played-position"));
+ * guint64 heard;
+ * if (gst_pad_peer_query (srcpad, q) && gst_structure_get_uint64
+ *         (gst_query_get_structure (q), "position", &heard))
+ *   ...
+ * gst_query_unref (q);
+ * ]|
  *
  * FLUSH_START (barge-in upstream) sends `clear` at once and posts
  * `twilio-clear` with the position the caller had heard at that moment.
@@ -435,12 +451,47 @@ answer_position (GstTwilioSink * self, GstQuery * query)
   return TRUE;
 }
 
+/* The custom query carries the same answer through converters: a POSITION
+ * query from upstream is answered by the first GstBaseTransform on its way
+ * (audioresample, audioconvert answer with their own segment position),
+ * while custom queries are passed on to us. */
+static gboolean
+answer_played_position (GstTwilioSink * self, GstQuery * query)
+{
+  GstQuery *position = gst_query_new_position (GST_FORMAT_TIME);
+  gboolean ok = answer_position (self, position);
+
+  if (ok) {
+    gint64 value;
+
+    gst_query_parse_position (position, NULL, &value);
+    gst_structure_set (gst_query_writable_structure (query),
+        GST_TWILIO_SINK_PLAYED_POSITION_FIELD, G_TYPE_UINT64,
+        (guint64) value, NULL);
+  }
+  gst_query_unref (position);
+  return ok;
+}
+
+static gboolean
+is_played_position_query (GstQuery * query)
+{
+  const GstStructure *s;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_CUSTOM)
+    return FALSE;
+  s = gst_query_get_structure (query);
+  return s && gst_structure_has_name (s, GST_TWILIO_SINK_PLAYED_POSITION);
+}
+
 /* Queries arriving on the sink pad (e.g. from openairealtimesrc). */
 static gboolean
 gst_twilio_sink_query (GstBaseSink * sink, GstQuery * query)
 {
   if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION)
     return answer_position (GST_TWILIO_SINK (sink), query);
+  if (is_played_position_query (query))
+    return answer_played_position (GST_TWILIO_SINK (sink), query);
   return GST_BASE_SINK_CLASS (parent_class)->query (sink, query);
 }
 

@@ -14,6 +14,12 @@ G_BEGIN_DECLS
 #define GST_TYPE_TWILIO_SINK (gst_twilio_sink_get_type ())
 G_DECLARE_FINAL_TYPE (GstTwilioSink, gst_twilio_sink, GST, TWILIO_SINK, GstBaseSink)
 
+/* The custom query (GST_QUERY_CUSTOM) answered like POSITION, which
+ * converters pass on (see the element docs); applications use the strings,
+ * not this header. */
+#define GST_TWILIO_SINK_PLAYED_POSITION "played-position"
+#define GST_TWILIO_SINK_PLAYED_POSITION_FIELD "position"
+
 G_END_DECLS
 
 #endif

@@ -590,11 +590,16 @@ make_buffer (GstTwilioSrc * self, GstTwilioStreamItem * item)
     self->base_pts = current_running_time (self);
   }
 
-  buf = gst_buffer_new_allocate (NULL, fill + size, NULL);
-  gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  memset (map.data, TWILIO_MULAW_SILENCE, fill);
-  memcpy (map.data + fill, data, size);
-  gst_buffer_unmap (buf, &map);
+  if (fill == 0) {
+    /* The common case: the decoded payload becomes the buffer, no copy. */
+    buf = gst_buffer_new_wrapped_bytes (item->payload);
+  } else {
+    buf = gst_buffer_new_allocate (NULL, fill + size, NULL);
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    memset (map.data, TWILIO_MULAW_SILENCE, fill);
+    memcpy (map.data + fill, data, size);
+    gst_buffer_unmap (buf, &map);
+  }
 
   GST_BUFFER_OFFSET (buf) = self->next_offset;
   GST_BUFFER_OFFSET_END (buf) = self->next_offset + fill + size;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gsttwiliostream.h"
+#include "gsttwilioserver.h"
 #include "twilioprotocol.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_twilio_stream_debug);
@@ -54,21 +55,12 @@ struct _GstTwilioStream
   GMutex lock;
   GCond cond;
 
-  /* standalone server: loop thread and its context */
-  GThread *thread;
-  GMainContext *loop_context;
-  GMainLoop *loop;
-  SoupServer *server;           /* loop thread only */
-  gchar *path;
-  gchar *auth_token;
-  gchar *public_url;
-  gchar *listen_address;
-  gint listen_port;
-  gboolean server_ready;
-  GError *server_error;
-  gint bound_port;
+  /* standalone server (twiliosrc without a handed-over connection) */
+  GMutex server_lock;           /* serialises starting it */
+  GstTwilioServer *server;
 
   TwilioLink *link;
+  gboolean link_on_server;      /* served on the server's context */
   gboolean closed;
   gsize max_message_size;
 
@@ -217,6 +209,7 @@ flush_out_texts (gpointer user_data)
     stream->flush_scheduled = FALSE;
     g_mutex_unlock (&stream->lock);
   }
+  GST_LOG ("sending %u messages", g_queue_get_length (&texts));
   while ((text = g_queue_pop_head (&texts))) {
     if (link->conn && soup_websocket_connection_get_state (link->conn) ==
         SOUP_WEBSOCKET_STATE_OPEN)
@@ -510,20 +503,41 @@ on_error (SoupWebsocketConnection * conn, GError * error, TwilioLink * link)
   GST_DEBUG ("WebSocket error: %s", error->message);
 }
 
-void
-gst_twilio_stream_attach_connection (GstTwilioStream * stream,
-    SoupWebsocketConnection * connection, GMainContext * context)
+static void
+release_when_closed (SoupWebsocketConnection * conn, gpointer user_data)
+{
+  g_signal_handlers_disconnect_by_func (conn, release_when_closed, user_data);
+  g_object_unref (conn);
+}
+
+/* Closes @conn (if open) and keeps it alive until the close handshake is
+ * over, whoever else drops it. On @conn's context. */
+static void
+close_and_release (SoupWebsocketConnection * conn, gushort code,
+    const gchar * reason)
+{
+  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_CLOSED)
+    return;
+  g_signal_connect (g_object_ref (conn), "closed",
+      G_CALLBACK (release_when_closed), NULL);
+  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (conn, code, reason);
+}
+
+/* On the thread that runs @context. */
+static void
+attach_connection (GstTwilioStream * stream,
+    SoupWebsocketConnection * connection, GMainContext * context,
+    gboolean on_server)
 {
   TwilioLink *link;
-
-  g_return_if_fail (SOUP_IS_WEBSOCKET_CONNECTION (connection));
 
   g_mutex_lock (&stream->lock);
   if (stream->link != NULL) {
     g_mutex_unlock (&stream->lock);
     post_warning (stream, "Second WebSocket connection refused",
         "this stream already serves a call; closing the new one (1013)");
-    soup_websocket_connection_close (connection, 1013, "busy");
+    close_and_release (connection, 1013, "busy");
     return;
   }
 
@@ -535,6 +549,7 @@ gst_twilio_stream_attach_connection (GstTwilioStream * stream,
   link->context = context ? g_main_context_ref (context) :
       g_main_context_ref_thread_default ();
   stream->link = link;
+  stream->link_on_server = on_server;
   stream->closed = FALSE;
   g_mutex_unlock (&stream->lock);
 
@@ -552,126 +567,40 @@ gst_twilio_stream_attach_connection (GstTwilioStream * stream,
   g_mutex_unlock (&stream->lock);
 }
 
+void
+gst_twilio_stream_attach_connection (GstTwilioStream * stream,
+    SoupWebsocketConnection * connection, GMainContext * context)
+{
+  g_return_if_fail (SOUP_IS_WEBSOCKET_CONNECTION (connection));
+
+  attach_connection (stream, connection, context, FALSE);
+}
+
+/* On the link's context: the application's connection outlives the
+ * stream; it is closed (1000) and released once the handshake is over. */
 static gboolean
 detach_link_cb (gpointer user_data)
 {
   TwilioLink *link = user_data;
 
   g_signal_handlers_disconnect_by_data (link->conn, link);
-  if (soup_websocket_connection_get_state (link->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (link->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
-        NULL);
+  close_and_release (link->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   return G_SOURCE_REMOVE;
 }
 
-/* ---- standalone server (loop thread) ---------------------------------- */
+/* ---- standalone server ---------------------------------------------- */
 
 static void
-early_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
+on_server_connection (SoupWebsocketConnection * connection,
+    GMainContext * context, gpointer user_data)
 {
-  GstTwilioStream *stream = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *signature =
-      soup_message_headers_get_one (headers, "X-Twilio-Signature");
-  g_autofree gchar *url = NULL;
-
-  if (stream->auth_token == NULL)
-    return;
-  if (stream->public_url) {
-    url = g_strdup (stream->public_url);
-  } else {
-    /* No public URL: rebuild what Twilio signed from the Host header. */
-    const gchar *host = soup_message_headers_get_one (headers, "Host");
-
-    url = g_strdup_printf ("wss://%s%s", host ? host : "", path);
-  }
-  if (!twilio_signature_validate (stream->auth_token, signature, url, NULL, 0)) {
-    gchar *details = g_strdup_printf ("%s X-Twilio-Signature for %s; "
-        "answered 403", signature ? "invalid" : "missing", url);
-
-    post_warning (stream, "WebSocket upgrade refused", details);
-    g_free (details);
-    soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
-  }
+  attach_connection (user_data, connection, context, TRUE);
 }
 
 static void
-websocket_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, SoupWebsocketConnection * connection, gpointer user_data)
+on_server_refused (const gchar * details, gpointer user_data)
 {
-  GstTwilioStream *stream = user_data;
-
-  gst_twilio_stream_attach_connection (stream, connection,
-      stream->loop_context);
-}
-
-static gboolean
-setup_server_cb (gpointer user_data)
-{
-  GstTwilioStream *stream = user_data;
-  GSocketAddress *address = NULL;
-  GError *error = NULL;
-  GSList *listeners;
-  const gchar *host = stream->listen_address;
-  gint port = stream->listen_port;
-
-  address = g_inet_socket_address_new_from_string (host, port);
-  if (address == NULL) {
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-        "invalid listen address \"%s\"", host);
-    goto done;
-  }
-  stream->server = soup_server_new ("server-header", "gst-realtime-bridge ",
-      NULL);
-  soup_server_add_early_handler (stream->server, stream->path,
-      early_handler, stream, NULL);
-  soup_server_add_websocket_handler (stream->server, stream->path, NULL, NULL,
-      websocket_handler, stream, NULL);
-  if (!soup_server_listen (stream->server, address, 0, &error))
-    goto done;
-  listeners = soup_server_get_listeners (stream->server);
-  if (listeners) {
-    GSocketAddress *local =
-        g_socket_get_local_address (G_SOCKET (listeners->data), NULL);
-
-    if (local) {
-      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-      g_object_unref (local);
-    }
-  }
-  g_slist_free (listeners);
-
-done:
-  g_clear_object (&address);
-  g_mutex_lock (&stream->lock);
-  if (error)
-    stream->server_error = error;
-  else
-    stream->bound_port = port;
-  stream->server_ready = TRUE;
-  g_cond_broadcast (&stream->cond);
-  g_mutex_unlock (&stream->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-loop_thread_func (gpointer user_data)
-{
-  GstTwilioStream *stream = user_data;
-
-  g_main_context_push_thread_default (stream->loop_context);
-  g_main_loop_run (stream->loop);
-  /* Run what was queued before the quit (closing the connection). */
-  while (g_main_context_iteration (stream->loop_context, FALSE));
-  if (stream->server) {
-    soup_server_disconnect (stream->server);
-    g_clear_object (&stream->server);
-  }
-  while (g_main_context_iteration (stream->loop_context, FALSE));
-  g_main_context_pop_thread_default (stream->loop_context);
-  return NULL;
+  post_warning (user_data, "WebSocket upgrade refused", details);
 }
 
 gboolean
@@ -680,32 +609,20 @@ gst_twilio_stream_start_server (GstTwilioStream * stream,
     const gchar * auth_token, const gchar * public_url, gint * bound_port,
     GError ** error)
 {
-  gboolean ok;
+  GstTwilioServerConfig config = { address, port, path, auth_token,
+    public_url
+  };
+  gboolean ok = TRUE;
 
-  g_mutex_lock (&stream->lock);
-  if (stream->thread == NULL) {
-    stream->listen_address = g_strdup (address ? address : "0.0.0.0");
-    stream->listen_port = port;
-    stream->path = g_strdup (path && *path ? path : "/");
-    stream->auth_token = g_strdup (auth_token && *auth_token ? auth_token :
-        NULL);
-    stream->public_url = g_strdup (public_url && *public_url ? public_url :
-        NULL);
-    stream->loop_context = g_main_context_new ();
-    stream->loop = g_main_loop_new (stream->loop_context, FALSE);
-    stream->thread = g_thread_new ("twiliostream", loop_thread_func, stream);
-    g_main_context_invoke (stream->loop_context, setup_server_cb, stream);
-  }
-  /* Bounded: listening does not wait for peers. */
-  while (!stream->server_ready)
-    g_cond_wait (&stream->cond, &stream->lock);
-  ok = stream->server_error == NULL;
-  if (!ok)
-    g_set_error_literal (error, stream->server_error->domain,
-        stream->server_error->code, stream->server_error->message);
-  else if (bound_port)
-    *bound_port = stream->bound_port;
-  g_mutex_unlock (&stream->lock);
+  g_mutex_lock (&stream->server_lock);
+  /* A server already running (another start of the src) is kept. */
+  if (stream->server == NULL)
+    stream->server = gst_twilio_server_new (&config, on_server_connection,
+        on_server_refused, stream, error);
+  if (stream->server && bound_port)
+    *bound_port = gst_twilio_server_get_port (stream->server);
+  ok = stream->server != NULL;
+  g_mutex_unlock (&stream->server_lock);
   return ok;
 }
 
@@ -731,6 +648,7 @@ gst_twilio_stream_get (const gchar * name)
     stream->name = g_strdup (name);
     stream->ref_count = 1;
     g_mutex_init (&stream->lock);
+    g_mutex_init (&stream->server_lock);
     g_cond_init (&stream->cond);
     stream->max_message_size = GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE;
     stream->played = GST_CLOCK_TIME_NONE;
@@ -747,41 +665,32 @@ gst_twilio_stream_get (const gchar * name)
   return stream;
 }
 
-static gboolean
-quit_loop_cb (gpointer user_data)
-{
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 stream_free (GstTwilioStream * stream)
 {
-  TwilioLink *link = stream->link;
+  TwilioLink *link;
 
+  /* Closes the socket the server accepted (handshake included) and ends
+   * its thread: no callback runs on its context after this. */
+  g_clear_pointer (&stream->server, gst_twilio_server_free);
+
+  g_mutex_lock (&stream->lock);
+  link = g_steal_pointer (&stream->link);
+  g_mutex_unlock (&stream->lock);
   if (link) {
-    /* No callback may use the stream after this; the socket is closed on
-     * its own context. */
     g_mutex_lock (&link->lock);
     link->stream = NULL;
     g_mutex_unlock (&link->lock);
-    g_main_context_invoke_full (link->context, G_PRIORITY_DEFAULT,
-        detach_link_cb, link, (GDestroyNotify) link_unref);
-    stream->link = NULL;
+    if (stream->link_on_server) {
+      /* Its loop has ended: nothing else touches the connection now. */
+      g_signal_handlers_disconnect_by_data (link->conn, link);
+      link_unref (link);
+    } else {
+      g_main_context_invoke_full (link->context, G_PRIORITY_DEFAULT,
+          detach_link_cb, link, (GDestroyNotify) link_unref);
+    }
   }
-  if (stream->thread) {
-    g_main_context_invoke_full (stream->loop_context, G_PRIORITY_LOW,
-        quit_loop_cb, g_main_loop_ref (stream->loop),
-        (GDestroyNotify) g_main_loop_unref);
-    g_thread_join (stream->thread);
-    g_main_loop_unref (stream->loop);
-    g_main_context_unref (stream->loop_context);
-  }
-  g_clear_error (&stream->server_error);
-  g_free (stream->listen_address);
-  g_free (stream->path);
-  g_free (stream->auth_token);
-  g_free (stream->public_url);
+  g_mutex_clear (&stream->server_lock);
   g_free (stream->stream_sid);
   g_free (stream->account_sid);
   g_free (stream->call_sid);
@@ -874,6 +783,9 @@ gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
     GstClockTime start_position, GstClockTime end_position)
 {
   g_mutex_lock (&stream->lock);
+  GST_LOG ("stream %s: %" G_GSIZE_FORMAT " bytes of audio%s", stream->name,
+      g_bytes_get_size (frames), stream->stream_sid
+      && stream->link ? "" : " held until the call starts");
   if (stream->stream_sid == NULL || stream->link == NULL) {
     HeldAudio *held = g_new0 (HeldAudio, 1);
 
