@@ -1,0 +1,688 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One call of the launcher: a pipeline built from the template, every bus
+ * message turned into a log event, the call's summary and metrics.
+ *
+ * Life of a call (main thread):
+ *   RUNNING --twilio-stop/closed, socket closed--> HANGING_UP (EOS sent,
+ *   waits for the pipeline's EOS up to --hangup-timeout)
+ *   RUNNING/HANGING_UP --EOS, ERROR, abort--> TEARING_DOWN (set to NULL in
+ *   GStreamer's thread pool) --> finished: summary logged, call freed.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "bridge-call.h"
+
+#include <string.h>
+
+typedef enum
+{
+  CALL_RUNNING,
+  CALL_HANGING_UP,
+  CALL_TEARING_DOWN,
+} CallState;
+
+struct _BridgeCall
+{
+  BridgeApp *app;
+  gchar *id;
+  gchar *call_sid;
+  gchar *stream_sid;
+  CallState state;
+
+  GstElement *pipeline;
+  GstBus *bus;
+  gboolean bus_watched;
+  gboolean start_failed;
+  SoupWebsocketConnection *conn;
+  gulong closed_handler;
+  guint hangup_timeout_id;
+
+  gint64 started_us;
+  guint model_elements;
+  gboolean model_connected;
+  gchar *model_problem;         /* the last error or reconnect reason */
+  gboolean failed;
+  gchar *end_reason;
+
+  /* summary */
+  guint turns;
+  guint transcripts;
+  guint truncations;
+  guint speech_started;
+  gint64 input_tokens;
+  gint64 output_tokens;
+  gint64 total_tokens;
+  guint latency_count;
+  gdouble latency_sum_ms;
+  gdouble latency_min_ms;
+  gdouble latency_max_ms;
+};
+
+static void call_teardown (BridgeCall * call, const gchar * reason);
+
+const gchar *
+bridge_call_get_id (BridgeCall * call)
+{
+  return call->id;
+}
+
+static BridgeLogIds
+call_ids (BridgeCall * call)
+{
+  BridgeLogIds ids = { call->id, call->call_sid, call->stream_sid };
+
+  return ids;
+}
+
+static void
+call_log (BridgeCall * call, const gchar * level, const gchar * event,
+    JsonObject * fields)
+{
+  BridgeLogIds ids = call_ids (call);
+
+  bridge_log_emit (call->app->log, level, &ids, event, fields);
+}
+
+/* ---- configuring the elements -------------------------------------------- */
+
+static gboolean
+set_property_from_string (BridgeCall * call, GstElement * element,
+    const gchar * name, const gchar * value)
+{
+  GParamSpec *pspec;
+
+  if (!value)
+    return TRUE;
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element), name);
+  if (!pspec || !(pspec->flags & G_PARAM_WRITABLE)) {
+    JsonObject *fields = json_object_new ();
+
+    json_object_set_string_member (fields, "element",
+        GST_OBJECT_NAME (element));
+    json_object_set_string_member (fields, "property", name);
+    json_object_set_string_member (fields, "message",
+        "the element has no such property; the setting is ignored");
+    call_log (call, "warning", "config-ignored", fields);
+    return FALSE;
+  }
+  if (G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_STRING)
+    g_object_set (element, name, value, NULL);
+  else
+    gst_util_set_object_arg (G_OBJECT (element), name, value);
+  return TRUE;
+}
+
+static const gchar *
+factory_name (GstElement * element)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  return f ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (f)) : "";
+}
+
+static gboolean
+configure_elements (BridgeCall * call, GError ** error)
+{
+  const BridgeConfig *c = call->app->config;
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (call->pipeline));
+  GValue item = G_VALUE_INIT;
+  gboolean done = FALSE;
+  guint twilio_sources = 0;
+  guint model_elements = 0;
+
+  while (!done) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:{
+        GstElement *e = g_value_get_object (&item);
+        const gchar *factory = factory_name (e);
+
+        /* A live call has no preroll: a sink waiting for its first buffer
+         * (twiliosink before the model speaks, the assistant recording)
+         * would hold the whole pipeline in PAUSED. */
+        if (GST_OBJECT_FLAG_IS_SET (e, GST_ELEMENT_FLAG_SINK)
+            && g_object_class_find_property (G_OBJECT_GET_CLASS (e), "async"))
+          g_object_set (e, "async", FALSE, NULL);
+
+        if (g_str_has_prefix (factory, "twilio")) {
+          set_property_from_string (call, e, "stream", call->id);
+          if (g_str_equal (factory, "twiliosrc")) {
+            twilio_sources++;
+            if (!g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+                    "connection")) {
+              g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                  "twiliosrc has no 'connection' property: this twilio "
+                  "plugin cannot take an accepted WebSocket");
+              done = TRUE;
+            } else {
+              /* On the main thread, as docs/design.md "Threads" requires:
+               * the connection's sources live on this context. */
+              g_object_set (e, "connection", call->conn, NULL);
+            }
+          }
+        } else if (g_str_has_prefix (factory, "openairealtime")) {
+          model_elements++;
+          set_property_from_string (call, e, "session", call->id);
+          set_property_from_string (call, e, "url", call->app->realtime_url);
+          set_property_from_string (call, e, "model", c->model);
+          /* The embedded model takes any key; the elements insist on one. */
+          set_property_from_string (call, e, "api-key", c->api_key ? c->api_key
+              : (c->model_mode == BRIDGE_MODEL_LOCAL ? "local-model" : NULL));
+          set_property_from_string (call, e, "instructions", c->instructions);
+          set_property_from_string (call, e, "voice", c->voice);
+          set_property_from_string (call, e, "greeting", c->greeting);
+          set_property_from_string (call, e, "turn-detection",
+              c->turn_detection);
+          set_property_from_string (call, e, "transcription-model",
+              c->transcription_model);
+        }
+        g_value_reset (&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync (it);
+        twilio_sources = model_elements = 0;
+        break;
+      case GST_ITERATOR_ERROR:
+      case GST_ITERATOR_DONE:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+
+  if (error && *error)
+    return FALSE;
+  if (twilio_sources != 1) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "the pipeline has %u twiliosrc elements; exactly one must receive "
+        "the call", twilio_sources);
+    return FALSE;
+  }
+  call->model_elements = model_elements;
+  if (model_elements == 0) {
+    JsonObject *fields = json_object_new ();
+
+    json_object_set_string_member (fields, "message",
+        "the pipeline has no openairealtime element: no model in this call");
+    call_log (call, "warning", "config-warning", fields);
+  }
+  return TRUE;
+}
+
+/* ---- bus messages -> events ---------------------------------------------- */
+
+static void
+on_twilio_start (BridgeCall * call, const GstStructure * s)
+{
+  const gchar *call_sid = gst_structure_get_string (s, "call-sid");
+  const gchar *stream_sid = gst_structure_get_string (s, "stream-sid");
+
+  if (call_sid) {
+    g_free (call->call_sid);
+    call->call_sid = g_strdup (call_sid);
+  }
+  if (stream_sid) {
+    g_free (call->stream_sid);
+    call->stream_sid = g_strdup (stream_sid);
+  }
+}
+
+static void call_hangup (BridgeCall * call, const gchar * reason);
+
+static void
+account_element_message (BridgeCall * call, const GstStructure * s)
+{
+  BridgeMetrics *m = call->app->metrics;
+  const gchar *name = gst_structure_get_name (s);
+
+  if (g_str_equal (name, "realtime-first-audio")) {
+    gdouble latency_ms;
+
+    if (gst_structure_get_double (s, "latency-ms", &latency_ms)
+        && latency_ms >= 0) {
+      bridge_metrics_turn_latency (m, latency_ms / 1000.0);
+      if (call->latency_count == 0 || latency_ms < call->latency_min_ms)
+        call->latency_min_ms = latency_ms;
+      if (call->latency_count == 0 || latency_ms > call->latency_max_ms)
+        call->latency_max_ms = latency_ms;
+      call->latency_count++;
+      call->latency_sum_ms += latency_ms;
+    }
+  } else if (g_str_equal (name, "realtime-response-done")) {
+    gint in = 0, out = 0, total = 0;
+
+    call->turns++;
+    gst_structure_get_int (s, "input-tokens", &in);
+    gst_structure_get_int (s, "output-tokens", &out);
+    gst_structure_get_int (s, "total-tokens", &total);
+    call->input_tokens += MAX (in, 0);
+    call->output_tokens += MAX (out, 0);
+    call->total_tokens += MAX (total, 0);
+    bridge_metrics_tokens (m, in, out);
+  } else if (g_str_equal (name, "realtime-connected")) {
+    call->model_connected = TRUE;
+  } else if (g_str_equal (name, "realtime-reconnecting")) {
+    g_free (call->model_problem);
+    call->model_problem = g_strdup (gst_structure_get_string (s, "reason"));
+  } else if (g_str_equal (name, "realtime-error")) {
+    const gchar *code = gst_structure_get_string (s, "code");
+
+    g_free (call->model_problem);
+    call->model_problem = g_strdup (gst_structure_get_string (s, "message"));
+
+    if (!code || !*code)
+      code = gst_structure_get_string (s, "type");
+    bridge_metrics_model_error (m, code);
+  } else if (g_str_equal (name, "realtime-truncated")) {
+    call->truncations++;
+  } else if (g_str_equal (name, "realtime-speech-started")) {
+    call->speech_started++;
+  } else if (g_str_equal (name, "realtime-transcript")) {
+    gboolean final = FALSE;
+
+    if (gst_structure_get_boolean (s, "final", &final) && final)
+      call->transcripts++;
+  } else if (g_str_equal (name, "twilio-start")) {
+    on_twilio_start (call, s);
+  }
+}
+
+static const gchar *
+element_message_level (const GstStructure * s)
+{
+  const gchar *name = gst_structure_get_name (s);
+
+  if (g_str_equal (name, "realtime-error")) {
+    gboolean fatal = FALSE;
+
+    gst_structure_get_boolean (s, "fatal", &fatal);
+    return fatal ? "error" : "warning";
+  }
+  if (g_str_equal (name, "realtime-reconnecting"))
+    return "warning";
+  /* One per 20 ms of audio: details, not milestones. */
+  if (g_str_equal (name, "twilio-mark"))
+    return "debug";
+  if (g_str_has_prefix (name, "twilio-") || g_str_has_prefix (name,
+          "realtime-"))
+    return "info";
+  return "debug";
+}
+
+static void
+recalculate_latency_async (GstElement * pipeline, gpointer user_data)
+{
+  gst_bin_recalculate_latency (GST_BIN (pipeline));
+}
+
+static JsonObject *
+error_fields (GstMessage * msg, GError * err, const gchar * debug)
+{
+  JsonObject *fields = json_object_new ();
+
+  json_object_set_string_member (fields, "source",
+      GST_MESSAGE_SRC_NAME (msg) ? GST_MESSAGE_SRC_NAME (msg) : "");
+  json_object_set_string_member (fields, "message", err->message);
+  json_object_set_string_member (fields, "domain",
+      g_quark_to_string (err->domain));
+  json_object_set_int_member (fields, "code", err->code);
+  if (debug)
+    json_object_set_string_member (fields, "debug", debug);
+  return fields;
+}
+
+static void
+handle_message (BridgeCall * call, GstMessage * msg)
+{
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &err, &debug);
+      call_log (call, "error", "error", error_fields (msg, err, debug));
+      if (!call->failed) {
+        call->failed = TRUE;
+        g_free (call->end_reason);
+        call->end_reason = g_strdup_printf ("error from %s: %s",
+            GST_MESSAGE_SRC_NAME (msg), err->message);
+      }
+      call_teardown (call, NULL);
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_warning (msg, &err, &debug);
+      call_log (call, "warning", "warning", error_fields (msg, err, debug));
+      break;
+    }
+    case GST_MESSAGE_INFO:{
+      g_autoptr (GError) err = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_info (msg, &err, &debug);
+      call_log (call, "info", "info", error_fields (msg, err, debug));
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      call_log (call, "info", "eos", NULL);
+      call_teardown (call, "pipeline finished (EOS)");
+      break;
+    case GST_MESSAGE_STATE_CHANGED:{
+      GstState old_state, new_state;
+      JsonObject *fields = json_object_new ();
+
+      gst_message_parse_state_changed (msg, &old_state, &new_state, NULL);
+      json_object_set_string_member (fields, "source",
+          GST_MESSAGE_SRC_NAME (msg));
+      json_object_set_string_member (fields, "old-state",
+          gst_element_state_get_name (old_state));
+      json_object_set_string_member (fields, "new-state",
+          gst_element_state_get_name (new_state));
+      call_log (call, GST_MESSAGE_SRC (msg) == GST_OBJECT (call->pipeline) ?
+          "info" : "debug", "state-changed", fields);
+      break;
+    }
+    case GST_MESSAGE_LATENCY:
+      /* Live sources joined or changed their latency. This takes the
+       * pipeline's state lock: never on the main loop. */
+      if (call->state != CALL_TEARING_DOWN)
+        gst_element_call_async (call->pipeline, recalculate_latency_async,
+            NULL, NULL);
+      break;
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+      JsonObject *fields;
+      const gchar *name;
+
+      if (!s)
+        break;
+      name = gst_structure_get_name (s);
+      /* twilio-start names the call: account for it before logging. */
+      account_element_message (call, s);
+      fields = bridge_structure_to_json (s);
+      json_object_set_string_member (fields, "source",
+          GST_MESSAGE_SRC_NAME (msg));
+      call_log (call, element_message_level (s), name, fields);
+      if (g_str_equal (name, "twilio-stop"))
+        call_hangup (call, "the caller hung up (twilio stop)");
+      else if (g_str_equal (name, "twilio-closed"))
+        call_hangup (call, "the Twilio WebSocket closed");
+      break;
+    }
+    default:{
+      JsonObject *fields = json_object_new ();
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      json_object_set_string_member (fields, "type",
+          GST_MESSAGE_TYPE_NAME (msg));
+      json_object_set_string_member (fields, "source",
+          GST_MESSAGE_SRC_NAME (msg) ? GST_MESSAGE_SRC_NAME (msg) : "");
+      if (s)
+        json_object_set_string_member (fields, "structure",
+            gst_structure_get_name (s));
+      call_log (call, "debug", "message", fields);
+      break;
+    }
+  }
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  BridgeCall *call = user_data;
+
+  handle_message (call, msg);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- ending -------------------------------------------------------------- */
+
+static gboolean
+on_hangup_timeout (gpointer user_data)
+{
+  BridgeCall *call = user_data;
+
+  call->hangup_timeout_id = 0;
+  call_teardown (call, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_eos_async (GstElement * pipeline, gpointer user_data)
+{
+  gst_element_send_event (pipeline, gst_event_new_eos ());
+}
+
+/* The caller is gone: let the pipeline drain (recordings get their
+ * headers), then tear down. */
+static void
+call_hangup (BridgeCall * call, const gchar * reason)
+{
+  if (call->state != CALL_RUNNING)
+    return;
+  if (!call->end_reason)
+    call->end_reason = g_strdup (reason);
+  if (!call->app->config->record_dir) {
+    /* Nothing to finalise: stop at once. */
+    call_teardown (call, NULL);
+    return;
+  }
+  call->state = CALL_HANGING_UP;
+  /* Let the recordings get their headers. Sending EOS takes the sources'
+   * stream locks: not on the main loop. */
+  gst_element_call_async (call->pipeline, send_eos_async, NULL, NULL);
+  call->hangup_timeout_id = g_timeout_add_seconds (MAX (1,
+          call->app->config->hangup_timeout_s), on_hangup_timeout, call);
+}
+
+static void
+on_connection_closed (SoupWebsocketConnection * conn, gpointer user_data)
+{
+  BridgeCall *call = user_data;
+
+  call_hangup (call, "the Twilio WebSocket closed");
+}
+
+static void
+log_summary (BridgeCall * call)
+{
+  JsonObject *f = json_object_new ();
+  gdouble duration_s = (g_get_monotonic_time () - call->started_us) / 1e6;
+
+  if (call->model_elements > 0 && !call->model_connected && !call->failed) {
+    /* A call that never reached its model did not do its job. */
+    call->failed = TRUE;
+    g_free (call->end_reason);
+    call->end_reason = g_strdup_printf ("the Realtime model was never "
+        "connected%s%s", call->model_problem ? ": " : "",
+        call->model_problem ? call->model_problem : "");
+  }
+
+  json_object_set_string_member (f, "status",
+      call->failed ? "failed" : "completed");
+  json_object_set_string_member (f, "reason",
+      call->end_reason ? call->end_reason : "ended");
+  json_object_set_double_member (f, "duration-s", duration_s);
+  json_object_set_int_member (f, "turns", call->turns);
+  json_object_set_int_member (f, "transcripts", call->transcripts);
+  json_object_set_int_member (f, "speech-started", call->speech_started);
+  json_object_set_int_member (f, "truncations", call->truncations);
+  json_object_set_int_member (f, "input-tokens", call->input_tokens);
+  json_object_set_int_member (f, "output-tokens", call->output_tokens);
+  json_object_set_int_member (f, "total-tokens", call->total_tokens);
+  if (call->latency_count > 0) {
+    json_object_set_double_member (f, "latency-ms-avg",
+        call->latency_sum_ms / call->latency_count);
+    json_object_set_double_member (f, "latency-ms-min", call->latency_min_ms);
+    json_object_set_double_member (f, "latency-ms-max", call->latency_max_ms);
+  } else {
+    json_object_set_null_member (f, "latency-ms-avg");
+  }
+  call_log (call, call->failed ? "warning" : "info", "call-ended", f);
+  bridge_metrics_call_ended (call->app->metrics, duration_s, call->failed);
+}
+
+static gboolean
+on_teardown_done (gpointer user_data)
+{
+  BridgeCall *call = user_data;
+  BridgeApp *app = call->app;
+  GstMessage *msg;
+
+  /* What the pipeline said on its way down. */
+  while ((msg = gst_bus_pop (call->bus))) {
+    handle_message (call, msg);
+    gst_message_unref (msg);
+  }
+  if (call->start_failed && !call->failed) {
+    call->failed = TRUE;
+    g_free (call->end_reason);
+    call->end_reason = g_strdup ("the pipeline could not start");
+  }
+  if (soup_websocket_connection_get_state (call->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (call->conn,
+        call->failed ? SOUP_WEBSOCKET_CLOSE_SERVER_ERROR :
+        SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  log_summary (call);
+  g_hash_table_remove (app->calls, call->id);
+  bridge_app_call_finished (app);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+set_null_async (GstElement * pipeline, gpointer user_data)
+{
+  BridgeCall *call = user_data;
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_main_context_invoke (NULL, on_teardown_done, call);
+}
+
+static void
+call_teardown (BridgeCall * call, const gchar * reason)
+{
+  if (call->state == CALL_TEARING_DOWN)
+    return;
+  call->state = CALL_TEARING_DOWN;
+  if (reason && !call->end_reason)
+    call->end_reason = g_strdup (reason);
+  g_clear_handle_id (&call->hangup_timeout_id, g_source_remove);
+  if (call->bus_watched) {
+    gst_bus_remove_watch (call->bus);
+    call->bus_watched = FALSE;
+  }
+  if (call->closed_handler) {
+    g_signal_handler_disconnect (call->conn, call->closed_handler);
+    call->closed_handler = 0;
+  }
+  gst_element_call_async (call->pipeline, set_null_async, call, NULL);
+}
+
+void
+bridge_call_abort (BridgeCall * call, const gchar * reason)
+{
+  call_teardown (call, reason);
+}
+
+void
+bridge_call_free (BridgeCall * call)
+{
+  if (!call)
+    return;
+  g_clear_handle_id (&call->hangup_timeout_id, g_source_remove);
+  if (call->closed_handler)
+    g_signal_handler_disconnect (call->conn, call->closed_handler);
+  if (call->bus) {
+    if (call->bus_watched)
+      gst_bus_remove_watch (call->bus);
+    gst_object_unref (call->bus);
+  }
+  if (call->pipeline) {
+    gst_element_set_state (call->pipeline, GST_STATE_NULL);
+    gst_object_unref (call->pipeline);
+  }
+  g_clear_object (&call->conn);
+  g_free (call->id);
+  g_free (call->call_sid);
+  g_free (call->stream_sid);
+  g_free (call->end_reason);
+  g_free (call->model_problem);
+  g_free (call);
+}
+
+/* ---- starting ------------------------------------------------------------ */
+
+BridgeCall *
+bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
+    GError ** error)
+{
+  BridgeCall *call = g_new0 (BridgeCall, 1);
+  g_autofree gchar *description = NULL;
+  GstElement *pipeline;
+  GstStateChangeReturn ret;
+
+  call->app = app;
+  call->id = g_strdup_printf ("call-%u", ++app->next_call_number);
+  call->conn = g_object_ref (conn);
+  call->started_us = g_get_monotonic_time ();
+
+  description = bridge_config_expand_pipeline (app->config, call->id);
+  pipeline = gst_parse_launch_full (description, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (!pipeline)
+    goto failed;
+  if (!GST_IS_PIPELINE (pipeline)) {
+    /* A single element or a bin: wrap it. */
+    GstElement *wrapper = gst_pipeline_new (NULL);
+
+    gst_bin_add (GST_BIN (wrapper), pipeline);
+    pipeline = wrapper;
+  }
+  call->pipeline = gst_object_ref_sink (pipeline);
+  gst_object_set_name (GST_OBJECT (call->pipeline), call->id);
+  call->bus = gst_element_get_bus (call->pipeline);
+
+  if (!configure_elements (call, error))
+    goto failed;
+
+  g_hash_table_insert (app->calls, call->id, call);
+  bridge_metrics_call_started (app->metrics);
+  {
+    JsonObject *fields = json_object_new ();
+
+    json_object_set_string_member (fields, "pipeline",
+        app->config->pipeline_name);
+    if (app->config->record_dir)
+      json_object_set_string_member (fields, "record-dir",
+          app->config->record_dir);
+    json_object_set_int_member (fields, "active-calls",
+        bridge_metrics_active_calls (app->metrics));
+    call_log (call, "info", "media-connected", fields);
+  }
+
+  gst_bus_add_watch (call->bus, on_bus_message, call);
+  call->bus_watched = TRUE;
+  call->closed_handler = g_signal_connect (conn, "closed",
+      G_CALLBACK (on_connection_closed), call);
+
+  ret = gst_element_set_state (call->pipeline, GST_STATE_PLAYING);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    /* The error message on the bus says why; it is logged at teardown. */
+    call->start_failed = TRUE;
+    call_teardown (call, NULL);
+  }
+  return call;
+
+failed:
+  bridge_call_free (call);
+  return NULL;
+}

@@ -1,0 +1,59 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Structured log events: one JSON object (or text line) per event, with
+ * time, level, callSid, streamSid, call, event and the event's fields.
+ * Written to stdout and handed to a subscriber (the /logs WebSocket).
+ * Main thread only.
+ */
+#pragma once
+
+#include <stdio.h>
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+
+#include "bridge-config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BridgeLog BridgeLog;
+
+/* Receives every event as one JSON text (whatever the stdout format). */
+typedef void (*BridgeLogSubscriber) (const gchar * json, gpointer user_data);
+
+typedef struct
+{
+  const gchar *call;            /* the launcher's id of the call */
+  const gchar *call_sid;
+  const gchar *stream_sid;
+} BridgeLogIds;
+
+BridgeLog *bridge_log_new (BridgeLogFormat format, gboolean verbose,
+    FILE * out);
+void bridge_log_free (BridgeLog * log);
+
+/* Any occurrence of @secret in an event is replaced by "[redacted]". */
+void bridge_log_add_secret (BridgeLog * log, const gchar * secret);
+void bridge_log_set_subscriber (BridgeLog * log, BridgeLogSubscriber func,
+    gpointer user_data);
+
+/* @level: "debug", "info", "warning" or "error"; @ids and @fields may be
+ * NULL; takes @fields. */
+void bridge_log_emit (BridgeLog * log, const gchar * level,
+    const BridgeLogIds * ids, const gchar * event, JsonObject * fields);
+
+/* Same, fields as NULL-terminated name, GType, value triplets like
+ * gst_structure_new (strings, ints, doubles, booleans). */
+void bridge_log_emitv (BridgeLog * log, const gchar * level,
+    const BridgeLogIds * ids, const gchar * event,
+    const gchar * first_field, ...) G_GNUC_NULL_TERMINATED;
+
+/* Builds the event object (exposed for tests). */
+JsonObject *bridge_log_build_event (const gchar * level,
+    const BridgeLogIds * ids, const gchar * event, JsonObject * fields);
+
+/* Converts the fields of a structure: strings, numbers, booleans, string
+ * arrays, nested structures; anything else as its serialised string. */
+JsonObject *bridge_structure_to_json (const GstStructure * s);
+
+G_END_DECLS
