@@ -44,6 +44,7 @@ local_model_options_init (LocalModelOptions * opts)
   opts->audio_pace = 2.0;
   opts->chunk_ms = 100;
   opts->function_call_every = 3;
+  opts->session_limit_ms = 60 * 60 * 1000;
   opts->upgrade_failure_status = 503;
 }
 
@@ -204,6 +205,8 @@ stats_to_json (const LocalModelStats * st)
   json_object_set_int_member (o, "function_outputs", st->function_outputs);
   json_object_set_int_member (o, "errors_sent", st->errors_sent);
   json_object_set_int_member (o, "faults_closed", st->faults_closed);
+  json_object_set_int_member (o, "sessions_expired", st->sessions_expired);
+  json_object_set_int_member (o, "idle_timeouts", st->idle_timeouts);
   root = json_node_init_object (json_node_alloc (), o);
   text = json_to_string (root, FALSE);
   json_node_unref (root);

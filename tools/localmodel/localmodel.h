@@ -27,6 +27,10 @@ typedef struct
   guint chunk_ms;               /* duration of one output_audio.delta, default 100 */
   guint function_call_every;    /* with tools declared: call the first tool on
                                  * every Nth caller turn; 0 = never (default 3) */
+  guint session_limit_ms;       /* maximum session duration, like the real
+                                 * API's 60 minutes (the default); at the
+                                 * limit an error session_expired and a close
+                                 * 1001; 0 = no limit */
 
   /* faults */
   guint response_delay_ms;      /* wait before each response.created */
@@ -78,6 +82,8 @@ typedef struct
   guint function_outputs;       /* function_call_output items received */
   guint errors_sent;            /* `error` events sent */
   guint faults_closed;          /* sessions closed by a close fault */
+  guint sessions_expired;       /* sessions closed at session_limit_ms */
+  guint idle_timeouts;          /* input_audio_buffer.timeout_triggered sent */
 } LocalModelStats;
 
 void local_model_get_stats (LocalModel * model, LocalModelStats * stats);

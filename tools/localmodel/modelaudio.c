@@ -13,6 +13,8 @@
 #include <string.h>
 
 #define FRAME_SAMPLES (MODEL_VAD_FRAME_MS * MODEL_AUDIO_SAMPLES_PER_MS)
+/* below the 4 kHz Nyquist frequency of 8 kHz, see the transition width */
+#define DECIMATION_CUTOFF_HZ 3600.0
 
 /* G.711 as in ITU-T G.711 / the classic Sun reference implementation. */
 
@@ -100,26 +102,6 @@ model_audio_alaw_encode (gint16 sample)
   return aval ^ mask;
 }
 
-const gchar *
-model_audio_format_name (ModelAudioFormat format)
-{
-  switch (format) {
-    case MODEL_AUDIO_PCMU:
-      return "audio/pcmu";
-    case MODEL_AUDIO_PCMA:
-      return "audio/pcma";
-    case MODEL_AUDIO_PCM16:
-      break;
-  }
-  return "audio/pcm";
-}
-
-guint
-model_audio_bytes_per_ms (ModelAudioFormat format)
-{
-  return format == MODEL_AUDIO_PCM16 ? 2 * MODEL_AUDIO_SAMPLES_PER_MS : 8;
-}
-
 static void
 append_upsampled (ModelAudioDecoder * dec, gint16 sample, GArray * out)
 {
@@ -135,21 +117,21 @@ append_upsampled (ModelAudioDecoder * dec, gint16 sample, GArray * out)
 }
 
 void
-model_audio_decode (ModelAudioDecoder * dec, ModelAudioFormat format,
+model_audio_decode (ModelAudioDecoder * dec, RealtimeAudioFormat format,
     const guint8 * data, gsize size, GArray * out)
 {
   gsize i = 0;
 
   switch (format) {
-    case MODEL_AUDIO_PCMU:
+    case REALTIME_AUDIO_FORMAT_PCMU:
       for (i = 0; i < size; i++)
         append_upsampled (dec, model_audio_ulaw_decode (data[i]), out);
       break;
-    case MODEL_AUDIO_PCMA:
+    case REALTIME_AUDIO_FORMAT_PCMA:
       for (i = 0; i < size; i++)
         append_upsampled (dec, model_audio_alaw_decode (data[i]), out);
       break;
-    case MODEL_AUDIO_PCM16:
+    case REALTIME_AUDIO_FORMAT_PCM16:
       if (dec->have_odd_byte && size > 0) {
         gint16 s = (gint16) (dec->odd_byte | (data[0] << 8));
         g_array_append_val (out, s);
@@ -165,31 +147,100 @@ model_audio_decode (ModelAudioDecoder * dec, ModelAudioFormat format,
         dec->have_odd_byte = TRUE;
       }
       break;
+    default:
+      /* the model only ever sets the three formats above */
+      g_warn_if_reached ();
+      break;
+  }
+}
+
+/* Taps of the decimation low-pass, computed once. */
+static gsize decimation_taps_init;
+static gdouble decimation_taps[MODEL_AUDIO_DECIMATION_TAPS];
+
+static void
+decimation_taps_compute (void)
+{
+  const gdouble cutoff = DECIMATION_CUTOFF_HZ / MODEL_AUDIO_RATE;
+  const gint n = MODEL_AUDIO_DECIMATION_TAPS;
+  gdouble sum = 0;
+  gint i;
+
+  for (i = 0; i < n; i++) {
+    gdouble m = i - (n - 1) / 2.0;
+    gdouble sinc = m == 0 ? 2 * cutoff : sin (2 * G_PI * cutoff * m) /
+        (G_PI * m);
+    gdouble blackman = 0.42 - 0.5 * cos (2 * G_PI * i / (n - 1)) +
+        0.08 * cos (4 * G_PI * i / (n - 1));
+
+    decimation_taps[i] = sinc * blackman;
+    sum += decimation_taps[i];
+  }
+  /* unity gain at DC */
+  for (i = 0; i < n; i++)
+    decimation_taps[i] /= sum;
+}
+
+void
+model_audio_decimate_24k_to_8k (const gint16 * samples, gsize n_samples,
+    GArray * out)
+{
+  const gint half = (MODEL_AUDIO_DECIMATION_TAPS - 1) / 2;
+  gsize k;
+
+  if (g_once_init_enter (&decimation_taps_init)) {
+    decimation_taps_compute ();
+    g_once_init_leave (&decimation_taps_init, 1);
+  }
+  for (k = 2; k < n_samples; k += 3) {
+    gdouble acc = 0;
+    gint j;
+    gint16 v;
+
+    /* centred on sample k; samples outside the buffer count as silence */
+    for (j = -half; j <= half; j++) {
+      gint64 at = (gint64) k + j;
+      if (at >= 0 && at < (gint64) n_samples)
+        acc += decimation_taps[j + half] * samples[at];
+    }
+    acc = round (acc);
+    v = (gint16) CLAMP (acc, G_MININT16, G_MAXINT16);
+    g_array_append_val (out, v);
   }
 }
 
 void
-model_audio_encode (ModelAudioFormat format, const gint16 * samples,
-    gsize n_samples, GByteArray * out)
+model_audio_encode (RealtimeAudioFormat format, const gint16 * samples,
+    gsize n_samples, gboolean from_8k, GByteArray * out)
 {
+  GArray *narrow;
   gsize i;
 
   switch (format) {
-    case MODEL_AUDIO_PCM16:
+    case REALTIME_AUDIO_FORMAT_PCMU:
+    case REALTIME_AUDIO_FORMAT_PCMA:
+      narrow = g_array_sized_new (FALSE, FALSE, sizeof (gint16), n_samples / 3);
+      if (from_8k) {
+        for (i = 2; i < n_samples; i += 3)
+          g_array_append_val (narrow, samples[i]);
+      } else {
+        model_audio_decimate_24k_to_8k (samples, n_samples, narrow);
+      }
+      for (i = 0; i < narrow->len; i++) {
+        gint16 v = g_array_index (narrow, gint16, i);
+        guint8 code = format == REALTIME_AUDIO_FORMAT_PCMU ?
+            model_audio_ulaw_encode (v) : model_audio_alaw_encode (v);
+        g_byte_array_append (out, &code, 1);
+      }
+      g_array_unref (narrow);
+      break;
+    default:
+      /* PCM16 (the model never holds another format) */
       for (i = 0; i < n_samples; i++) {
         guint8 le[2];
         le[0] = (guint16) samples[i] & 0xff;
         le[1] = ((guint16) samples[i] >> 8) & 0xff;
         g_byte_array_append (out, le, 2);
-      }
-      break;
-    case MODEL_AUDIO_PCMU:
-    case MODEL_AUDIO_PCMA:
-      for (i = 2; i < n_samples; i += 3) {
-        guint8 code = format == MODEL_AUDIO_PCMU ?
-            model_audio_ulaw_encode (samples[i]) :
-            model_audio_alaw_encode (samples[i]);
-        g_byte_array_append (out, &code, 1);
       }
       break;
   }

@@ -8,36 +8,27 @@
  * The common representation is signed 16-bit mono at 24 kHz (the Realtime
  * API's PCM rate). 8 kHz input is upsampled by linear interpolation so that
  * every third 24 kHz sample (index 3n + 2) is the original 8 kHz sample n;
- * downsampling picks exactly those samples, so G.711 in, G.711 out echoes
- * the caller's samples bit-exactly.
+ * downsampling audio that came in at 8 kHz picks exactly those samples, so
+ * G.711 in, G.711 out echoes the caller's samples bit-exactly. Audio born
+ * at 24 kHz (PCM16 input, tones) is low-passed before it is decimated.
  */
 #ifndef __MODEL_AUDIO_H__
 #define __MODEL_AUDIO_H__
 
 #include <glib.h>
 
+#include "realtimeprotocol.h"
+
 G_BEGIN_DECLS
 
 #define MODEL_AUDIO_RATE 24000
 #define MODEL_AUDIO_SAMPLES_PER_MS 24
 
-typedef enum
-{
-  MODEL_AUDIO_PCM16 = 0,        /* audio/pcm, rate 24000, S16LE mono */
-  MODEL_AUDIO_PCMU,             /* audio/pcmu, G.711 mu-law 8 kHz */
-  MODEL_AUDIO_PCMA,             /* audio/pcma, G.711 A-law 8 kHz */
-} ModelAudioFormat;
 
 gint16 model_audio_ulaw_decode (guint8 code);
 guint8 model_audio_ulaw_encode (gint16 sample);
 gint16 model_audio_alaw_decode (guint8 code);
 guint8 model_audio_alaw_encode (gint16 sample);
-
-/* "audio/pcm", "audio/pcmu", "audio/pcma" */
-const gchar *model_audio_format_name (ModelAudioFormat format);
-
-/* Bytes per millisecond of @format on the wire (48 or 8). */
-guint model_audio_bytes_per_ms (ModelAudioFormat format);
 
 /* Decoder state: remembers the last 8 kHz sample for interpolation and an
  * odd trailing byte of PCM16 split across appends. */
@@ -50,14 +41,25 @@ typedef struct
 
 /* Decodes @size bytes of @format and appends 24 kHz samples to @out
  * (a GArray of gint16). */
-void model_audio_decode (ModelAudioDecoder * dec, ModelAudioFormat format,
+void model_audio_decode (ModelAudioDecoder * dec, RealtimeAudioFormat format,
     const guint8 * data, gsize size, GArray * out);
 
 /* Encodes @n_samples 24 kHz samples into @format, appending to @out.
- * For G.711 @n_samples should be a multiple of 3 (whole 8 kHz samples);
- * sample 3k + 2 of each group is used. */
-void model_audio_encode (ModelAudioFormat format, const gint16 * samples,
-    gsize n_samples, GByteArray * out);
+ * For G.711 @n_samples should be a multiple of 3 (whole 8 kHz samples).
+ * @from_8k: the samples were decoded from 8 kHz input (already band
+ * limited), so sample 3k + 2 of each group is taken as is and G.711 in,
+ * G.711 out stays sample-exact; otherwise they are low-passed first
+ * (model_audio_decimate_24k_to_8k ()). */
+void model_audio_encode (RealtimeAudioFormat format, const gint16 * samples,
+    gsize n_samples, gboolean from_8k, GByteArray * out);
+
+/* 24 kHz -> 8 kHz: a windowed-sinc low-pass FIR (Blackman window,
+ * MODEL_AUDIO_DECIMATION_TAPS taps, cut-off 3.6 kHz; more than 70 dB
+ * down from 4.5 kHz on) evaluated at sample 3k + 2 only, without delay
+ * (the filter is centred). Appends @n_samples / 3 gint16 to @out. */
+#define MODEL_AUDIO_DECIMATION_TAPS 97
+void model_audio_decimate_24k_to_8k (const gint16 * samples, gsize n_samples,
+    GArray * out);
 
 /* RMS level of @n samples in dB full scale (-100 for digital silence). */
 gdouble model_audio_level_dbfs (const gint16 * samples, gsize n);

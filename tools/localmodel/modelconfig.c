@@ -60,23 +60,18 @@ semantic_vad_defaults (void)
 }
 
 JsonNode *
-model_protocol_format_node (ModelAudioFormat format)
+model_protocol_format_node (RealtimeAudioFormat format)
 {
   JsonObject *f = json_object_new ();
   JsonNode *node;
 
-  switch (format) {
-    case MODEL_AUDIO_PCM16:
-      json_object_set_string_member (f, "type", "audio/pcm");
-      json_object_set_int_member (f, "rate", 24000);
-      break;
-    case MODEL_AUDIO_PCMU:
-      json_object_set_string_member (f, "type", "audio/pcmu");
-      break;
-    case MODEL_AUDIO_PCMA:
-      json_object_set_string_member (f, "type", "audio/pcma");
-      break;
-  }
+  if (format != REALTIME_AUDIO_FORMAT_PCMU
+      && format != REALTIME_AUDIO_FORMAT_PCMA)
+    format = REALTIME_AUDIO_FORMAT_PCM16;
+  json_object_set_string_member (f, "type",
+      realtime_audio_format_to_string (format));
+  if (format == REALTIME_AUDIO_FORMAT_PCM16)
+    json_object_set_int_member (f, "rate", 24000);
   node = json_node_init_object (json_node_alloc (), f);
   json_object_unref (f);
   return node;
@@ -107,12 +102,12 @@ model_session_new_default (const gchar * session_id, const gchar * model,
   json_object_set_int_member (s, "expires_at", expires_at);
 
   json_object_set_member (in, "format",
-      model_protocol_format_node (MODEL_AUDIO_PCM16));
+      model_protocol_format_node (REALTIME_AUDIO_FORMAT_PCM16));
   json_object_set_null_member (in, "transcription");
   json_object_set_null_member (in, "noise_reduction");
   json_object_set_object_member (in, "turn_detection", server_vad_defaults ());
   json_object_set_member (out, "format",
-      model_protocol_format_node (MODEL_AUDIO_PCM16));
+      model_protocol_format_node (REALTIME_AUDIO_FORMAT_PCM16));
   json_object_set_string_member (out, "voice", "marin");
   json_object_set_int_member (out, "speed", 1);
   json_object_set_object_member (audio, "input", in);
@@ -122,7 +117,7 @@ model_session_new_default (const gchar * session_id, const gchar * model,
   return s;
 }
 
-static ModelAudioFormat
+static RealtimeAudioFormat
 format_from_node (JsonNode * node)
 {
   const gchar *type = NULL;
@@ -131,10 +126,10 @@ format_from_node (JsonNode * node)
     type = json_object_get_string_member_with_default (json_node_get_object
         (node), "type", NULL);
   if (g_strcmp0 (type, "audio/pcmu") == 0)
-    return MODEL_AUDIO_PCMU;
+    return REALTIME_AUDIO_FORMAT_PCMU;
   if (g_strcmp0 (type, "audio/pcma") == 0)
-    return MODEL_AUDIO_PCMA;
-  return MODEL_AUDIO_PCM16;
+    return REALTIME_AUDIO_FORMAT_PCMA;
+  return REALTIME_AUDIO_FORMAT_PCM16;
 }
 
 /* Members of these objects are merged one by one; every other member of
@@ -252,6 +247,7 @@ model_session_params_read (JsonObject * session, ModelSessionParams * p)
   p->threshold = 0.5;
   p->prefix_padding_ms = 300;
   p->silence_duration_ms = 200;
+  p->idle_timeout_ms = 0;
   if (td_node && JSON_NODE_HOLDS_OBJECT (td_node)) {
     JsonObject *td = json_node_get_object (td_node);
     const gchar *type = json_object_get_string_member (td, "type");
@@ -281,6 +277,10 @@ model_session_params_read (JsonObject * session, ModelSessionParams * p)
           "prefix_padding_ms", 300);
       p->silence_duration_ms = json_object_get_int_member_with_default (td,
           "silence_duration_ms", 200);
+      /* null (the default) = none; the schema allows 5000..30000 */
+      if (json_object_has_member (td, "idle_timeout_ms")
+          && !json_object_get_null_member (td, "idle_timeout_ms"))
+        p->idle_timeout_ms = json_object_get_int_member (td, "idle_timeout_ms");
     }
   }
 

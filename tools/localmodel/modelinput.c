@@ -28,6 +28,12 @@ input_end_ms (ModelSession * s)
   return (s->input_base + s->input->len) / MODEL_AUDIO_SAMPLES_PER_MS;
 }
 
+guint64
+model_input_position_ms (ModelSession * s)
+{
+  return input_end_ms (s);
+}
+
 static GArray *
 input_slice (ModelSession * s, guint64 from_ms, guint64 to_ms)
 {
@@ -71,19 +77,14 @@ commit_input (ModelSession * s, const gchar * item_id, guint64 start_ms,
   u->samples = input_slice (s, start_ms, speech_end_ms);
   u->speech_ms = speech_ms;
   u->input_ms = end_ms - start_ms;
+  u->from_8k = s->params.input_format != REALTIME_AUDIO_FORMAT_PCM16;
   input_drop_before (s, end_ms);
 
   item = model_session_add_item (s, item_id, "message", "user");
   item->has_audio = TRUE;
 
-  ev = json_object_new ();
-  json_object_set_string_member (ev, "type", "input_audio_buffer.committed");
-  if (previous)
-    json_object_set_string_member (ev, "previous_item_id", previous);
-  else
-    json_object_set_null_member (ev, "previous_item_id");
-  json_object_set_string_member (ev, "item_id", item_id);
-  model_session_send (s, ev);
+  model_session_send_text (s, realtime_build_input_audio_committed (item_id,
+          previous));
   model_session_announce_item (s, item, previous);
   g_free (previous);
 
@@ -93,14 +94,11 @@ commit_input (ModelSession * s, const gchar * item_id, guint64 start_ms,
         u->speech_ms / 1000.0);
     JsonObject *usage = json_object_new ();
 
-    ev = json_object_new ();
-    json_object_set_string_member (ev, "type",
-        "conversation.item.input_audio_transcription.delta");
-    json_object_set_string_member (ev, "item_id", item_id);
-    json_object_set_int_member (ev, "content_index", 0);
-    json_object_set_string_member (ev, "delta", text);
-    model_session_send (s, ev);
+    model_session_send_text (s, realtime_build_transcription_delta (item_id,
+            text));
 
+    /* not realtime_build_transcription_completed (): it cannot say the
+     * duration billed in "usage" */
     ev = json_object_new ();
     json_object_set_string_member (ev, "type",
         "conversation.item.input_audio_transcription.completed");
@@ -147,17 +145,13 @@ model_session_utterance_ready (ModelSession * s, ModelUtterance * u,
 static void
 handle_vad_event (ModelSession * s, const ModelVadEvent * e)
 {
-  JsonObject *ev = json_object_new ();
-
   if (e->type == MODEL_VAD_SPEECH_STARTED) {
     g_free (s->speech_item_id);
     s->speech_item_id = model_protocol_new_id ("item");
-    json_object_set_string_member (ev, "type",
-        "input_audio_buffer.speech_started");
-    json_object_set_int_member (ev, "audio_start_ms", e->ms);
-    json_object_set_string_member (ev, "item_id", s->speech_item_id);
+    s->idle_armed = FALSE;
     MODEL_STAT_ADD (s->server, speech_started, 1);
-    model_session_send (s, ev);
+    model_session_send_text (s, realtime_build_speech_started (e->ms,
+            s->speech_item_id));
     if (s->response && s->params.interrupt_response)
       model_response_cancel (s, "turn_detected");
   } else {
@@ -168,11 +162,7 @@ handle_vad_event (ModelSession * s, const ModelVadEvent * e)
         e->speech_start_ms - s->params.prefix_padding_ms : 0;
 
     s->speech_item_id = NULL;
-    json_object_set_string_member (ev, "type",
-        "input_audio_buffer.speech_stopped");
-    json_object_set_int_member (ev, "audio_end_ms", e->ms);
-    json_object_set_string_member (ev, "item_id", item_id);
-    model_session_send (s, ev);
+    model_session_send_text (s, realtime_build_speech_stopped (e->ms, item_id));
     u = commit_input (s, item_id, start_ms, e->ms, e->speech_end_ms,
         e->speech_end_ms - e->speech_start_ms);
     g_free (item_id);
@@ -180,60 +170,75 @@ handle_vad_event (ModelSession * s, const ModelVadEvent * e)
   }
 }
 
-static gboolean
-is_base64 (const gchar * text)
+/* Server VAD's idle_timeout_ms: no speech for that long after the caller
+ * heard the last answer. Like the real API: timeout_triggered, the silent
+ * audio committed as a user item, and a response. */
+static void
+check_idle_timeout (ModelSession * s)
 {
-  gsize len = strlen (text);
-  gsize i;
+  guint64 now_ms = input_end_ms (s);
+  gchar *item_id;
+  ModelUtterance *u;
+  JsonObject *ev;
 
-  if (len % 4 != 0)
-    return FALSE;
-  for (i = 0; i < len; i++) {
-    gchar c = text[i];
-    if (g_ascii_isalnum (c) || c == '+' || c == '/')
-      continue;
-    /* padding only at the end */
-    if (c == '=' && i >= len - 2 && (i == len - 1 || text[len - 1] == '='))
-      continue;
-    return FALSE;
-  }
-  return TRUE;
+  if (!s->idle_armed || s->params.turn_detection != MODEL_TURN_SERVER_VAD
+      || s->params.idle_timeout_ms == 0 || s->vad.speaking || s->response
+      || now_ms < s->idle_from_ms + s->params.idle_timeout_ms)
+    return;
+  s->idle_armed = FALSE;
+  item_id = model_protocol_new_id ("item");
+  MODEL_STAT_ADD (s->server, idle_timeouts, 1);
+  /* no builder in realtimeprotocol.h for this one */
+  ev = json_object_new ();
+  json_object_set_string_member (ev, "type",
+      "input_audio_buffer.timeout_triggered");
+  json_object_set_int_member (ev, "audio_start_ms", s->idle_from_ms);
+  json_object_set_int_member (ev, "audio_end_ms", now_ms);
+  json_object_set_string_member (ev, "item_id", item_id);
+  model_session_send (s, ev);
+
+  model_vad_reset_state (&s->vad);
+  u = commit_input (s, item_id, s->idle_from_ms, now_ms, now_ms, 0);
+  g_free (item_id);
+  if (s->params.create_response)
+    model_response_start (s, MODEL_RESPONSE_IDLE, u, NULL);
+  else
+    model_utterance_free (u);
 }
 
+/* An append that realtime_client_event_parse () refused: say why, in the
+ * real API's words. */
 void
-model_input_append (ModelSession * s, JsonObject * ev, const gchar * event_id,
-    gsize * logged_bytes)
+model_input_append_rejected (ModelSession * s, JsonObject * ev,
+    const gchar * event_id)
 {
   ModelError err = { 0, };
   const gchar *b64;
-  guchar *data;
-  gsize size = 0;
+
+  if (model_protocol_get_string (ev, "audio", "audio", TRUE, &b64, &err))
+    model_error_set (&err, "invalid_request_error", "invalid_value", "audio",
+        "Invalid 'audio'. Expected base64-encoded audio bytes.");
+  model_session_send_error (s, &err, event_id);
+  model_error_clear (&err);
+}
+
+void
+model_input_append (ModelSession * s, GBytes * audio, const gchar * event_id)
+{
+  ModelError err = { 0, };
+  gsize size;
+  const guint8 *data = g_bytes_get_data (audio, &size);
   guint first;
   GArray *events;
   guint i;
   guint every = s->server->opts.error_every_appends;
 
-  if (!model_protocol_get_string (ev, "audio", "audio", TRUE, &b64, &err)) {
-    model_session_send_error (s, &err, event_id);
-    model_error_clear (&err);
-    return;
-  }
-  if (!is_base64 (b64)) {
-    model_error_set (&err, "invalid_request_error", "invalid_value", "audio",
-        "Invalid 'audio'. Expected base64-encoded audio bytes.");
-    model_session_send_error (s, &err, event_id);
-    model_error_clear (&err);
-    return;
-  }
-  data = g_base64_decode (b64, &size);
-  *logged_bytes = size;
   if (size > MAX_APPEND_BYTES) {
     model_error_set (&err, "invalid_request_error", "invalid_value", "audio",
         "Invalid 'audio': %" G_GSIZE_FORMAT " bytes is above the limit of "
         "15 MiB per append.", size);
     model_session_send_error (s, &err, event_id);
     model_error_clear (&err);
-    g_free (data);
     return;
   }
   s->appends++;
@@ -245,7 +250,6 @@ model_input_append (ModelSession * s, JsonObject * ev, const gchar * event_id,
   first = s->input->len;
   model_audio_decode (&s->decoder, s->params.input_format, data, size,
       s->input);
-  g_free (data);
 
   if (s->params.turn_detection != MODEL_TURN_NONE) {
     events = g_array_new (FALSE, FALSE, sizeof (ModelVadEvent));
@@ -260,6 +264,8 @@ model_input_append (ModelSession * s, JsonObject * ev, const gchar * event_id,
       if (end > keep)
         input_drop_before (s, end - keep);
     }
+    if (!s->closing)
+      check_idle_timeout (s);
   } else if (input_end_ms (s) > MAX_MANUAL_BUFFER_MS) {
     input_drop_before (s, input_end_ms (s) - MAX_MANUAL_BUFFER_MS);
   }
@@ -308,21 +314,20 @@ model_input_commit (ModelSession * s, const gchar * event_id)
 void
 model_input_clear (ModelSession * s)
 {
-  JsonObject *ev = json_object_new ();
-
   input_drop_before (s, input_end_ms (s));
   model_vad_reset_state (&s->vad);
   g_clear_pointer (&s->speech_item_id, g_free);
-  json_object_set_string_member (ev, "type", "input_audio_buffer.cleared");
-  model_session_send (s, ev);
+  model_session_send_text (s, realtime_build_input_audio_cleared ());
 }
 
 /* Called by modelresponse.c once the active response is done. */
 void
-model_session_response_finished (ModelSession * s)
+model_session_response_finished (ModelSession * s, guint64 played_until_ms)
 {
   ModelUtterance *u;
 
+  s->idle_armed = TRUE;
+  s->idle_from_ms = MAX (played_until_ms, input_end_ms (s));
   if (s->closing || !s->params.create_response
       || g_queue_is_empty (&s->utterances))
     return;

@@ -89,34 +89,6 @@ model_protocol_event_to_text (JsonObject * event)
   return text;
 }
 
-gchar *
-model_protocol_build_error (const ModelError * err,
-    const gchar * client_event_id)
-{
-  JsonObject *ev = json_object_new ();
-  JsonObject *e = json_object_new ();
-
-  json_object_set_string_member (ev, "type", "error");
-  json_object_set_string_member (e, "type", err->type ? err->type :
-      "invalid_request_error");
-  if (err->code)
-    json_object_set_string_member (e, "code", err->code);
-  else
-    json_object_set_null_member (e, "code");
-  json_object_set_string_member (e, "message", err->message ? err->message :
-      "Unknown error.");
-  if (err->param)
-    json_object_set_string_member (e, "param", err->param);
-  else
-    json_object_set_null_member (e, "param");
-  if (client_event_id)
-    json_object_set_string_member (e, "event_id", client_event_id);
-  else
-    json_object_set_null_member (e, "event_id");
-  json_object_set_object_member (ev, "error", e);
-  return model_protocol_event_to_text (ev);
-}
-
 /* ---- client events ---------------------------------------------------- */
 
 static const gchar *const client_event_types[] = {

@@ -1,14 +1,16 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The server side of the GA Realtime protocol as the local model needs it:
- * parsing and validating client events (with the real API's error shapes:
- * unknown_parameter, missing_required_parameter, invalid_type,
- * invalid_value, ...), the effective session configuration as a JSON
- * object, and building the server events the shared realtimeprotocol
- * library does not build (full session objects, function call items,
- * content parts, response.done with usage details). Pure code: GLib and
- * json-glib only, no I/O.
+ * The server side of the GA Realtime protocol as only the local model needs
+ * it: validating client events with the real API's error shapes
+ * (unknown_parameter, missing_required_parameter, invalid_type,
+ * invalid_value, ... with parameter paths), the effective session
+ * configuration as a JSON object, and the JSON of the server events that
+ * gst/openairealtime/realtimeprotocol.h cannot express (full session and
+ * response objects, audio and function call items, content parts). Every
+ * other server event is built with realtime_build_* of that library, so
+ * that the model and the elements share one implementation of each
+ * message format. Pure code: GLib and json-glib only, no I/O.
  */
 #ifndef __MODEL_PROTOCOL_H__
 #define __MODEL_PROTOCOL_H__
@@ -39,11 +41,6 @@ gchar *model_protocol_new_id (const gchar * prefix);
 /* Serialises @event (a server event without event_id; consumed), adding a
  * fresh "event_id" right after "type". */
 gchar *model_protocol_event_to_text (JsonObject * event);
-
-/* error event; @client_event_id (may be NULL) names the client event that
- * caused it. */
-gchar *model_protocol_build_error (const ModelError * err,
-    const gchar * client_event_id);
 
 /* Parses one client text frame. On success returns the event object (ref'd)
  * and its type; otherwise fills @err like the real API: invalid_json for
@@ -95,13 +92,14 @@ typedef enum
 /* What the model acts on, read from the effective session object. */
 typedef struct
 {
-  ModelAudioFormat input_format;
-  ModelAudioFormat output_format;
+  RealtimeAudioFormat input_format;
+  RealtimeAudioFormat output_format;
   gboolean text_only;           /* output_modalities ["text"] */
   ModelTurnDetection turn_detection;
   gdouble threshold;
   guint prefix_padding_ms;
   guint silence_duration_ms;
+  guint idle_timeout_ms;        /* server_vad only; 0 = none */
   gboolean create_response;
   gboolean interrupt_response;
   gboolean transcription;       /* audio.input.transcription is set */
@@ -115,7 +113,7 @@ void model_session_params_read (JsonObject * session, ModelSessionParams * p);
 void model_session_params_clear (ModelSessionParams * p);
 
 /* {"type":"audio/pcm","rate":24000} or {"type":"audio/pcmu"} ... */
-JsonNode *model_protocol_format_node (ModelAudioFormat format);
+JsonNode *model_protocol_format_node (RealtimeAudioFormat format);
 
 G_END_DECLS
 

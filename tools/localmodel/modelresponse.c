@@ -23,6 +23,7 @@
 
 #define GREETING_TONE_MS 600
 #define TEXT_ECHO_TONE_MS 400
+#define IDLE_TONE_MS 500
 
 static gint64
 ceil_div (guint64 a, guint64 b)
@@ -133,7 +134,7 @@ response_object (ModelSession * s, ModelResponse * r, const gchar * status,
     JsonObject *in_details = json_object_new ();
     JsonObject *cached = json_object_new ();
     JsonObject *out_details = json_object_new ();
-    guint bpm = model_audio_bytes_per_ms (r->format);
+    guint bpm = realtime_audio_format_bytes_per_ms (r->format);
     gint64 in_audio = ceil_div (r->input_audio_ms, 100);
     gint64 in_text = ceil_div (r->instructions_len, 4);
     gint64 out_audio = r->audio ? ceil_div (r->sent / bpm, 50) : 0;
@@ -194,18 +195,26 @@ static void
 send_output_item (ModelSession * s, ModelResponse * r, ModelItem * item,
     gboolean done, const gchar * status, const gchar * previous)
 {
-  JsonObject *ev = json_object_new ();
+  JsonObject *ev;
   JsonObject *json;
 
-  json_object_set_string_member (ev, "type", done ?
-      "response.output_item.done" : "response.output_item.added");
-  json_object_set_string_member (ev, "response_id", r->id);
-  json_object_set_int_member (ev, "output_index", 0);
-  json = model_item_to_json (item, status);
-  if (!done && json_object_has_member (json, "content"))
-    json_object_set_array_member (json, "content", json_array_new ());
-  json_object_set_object_member (ev, "item", json);
-  model_session_send (s, ev);
+  if (!done && strcmp (item->type, "message") == 0) {
+    model_session_send_text (s, realtime_build_output_item_added (r->id, 0,
+            item->id));
+  } else {
+    /* the shared builders make only message items, and only completed
+     * ones when done: an incomplete or text item is said here */
+    ev = json_object_new ();
+    json_object_set_string_member (ev, "type", done ?
+        "response.output_item.done" : "response.output_item.added");
+    json_object_set_string_member (ev, "response_id", r->id);
+    json_object_set_int_member (ev, "output_index", 0);
+    json = model_item_to_json (item, status);
+    if (!done && json_object_has_member (json, "content"))
+      json_object_set_array_member (json, "content", json_array_new ());
+    json_object_set_object_member (ev, "item", json);
+    model_session_send (s, ev);
+  }
 
   ev = json_object_new ();
   json_object_set_string_member (ev, "type", done ?
@@ -240,6 +249,8 @@ finish (ModelSession * s, const gchar * status, const gchar * reason)
   ModelItem *item = g_hash_table_lookup (s->items, r->item_id);
   gboolean completed = strcmp (status, "completed") == 0;
   const gchar *item_status = completed ? "completed" : "incomplete";
+  guint bpm = realtime_audio_format_bytes_per_ms (r->format);
+  guint64 played_until_ms = r->began_input_ms + (r->audio ? r->sent / bpm : 0);
   JsonObject *ev;
 
   if (r->timer) {
@@ -257,11 +268,11 @@ finish (ModelSession * s, const gchar * status, const gchar * reason)
       json_object_set_string_member (ev, "text", r->transcript);
       model_session_send (s, ev);
     } else {
-      model_session_send (s, item_event (r, "response.output_audio.done",
-              TRUE));
-      ev = item_event (r, "response.output_audio_transcript.done", TRUE);
-      json_object_set_string_member (ev, "transcript", r->transcript);
-      model_session_send (s, ev);
+      model_session_send_text (s, realtime_build_output_audio_done (r->id,
+              r->item_id));
+      model_session_send_text (s,
+          realtime_build_output_audio_transcript_done (r->id, r->item_id,
+              r->transcript));
     }
     ev = item_event (r, "response.content_part.done", TRUE);
     json_object_set_object_member (ev, "part", content_part (r, TRUE));
@@ -277,7 +288,7 @@ finish (ModelSession * s, const gchar * status, const gchar * reason)
 
   s->response = NULL;
   model_response_free (r);
-  model_session_response_finished (s);
+  model_session_response_finished (s, played_until_ms);
 }
 
 /* Sends the next chunk; finishes the response after the last one. */
@@ -285,19 +296,14 @@ static gboolean
 send_chunk (ModelSession * s)
 {
   ModelResponse *r = s->response;
-  guint bpm = model_audio_bytes_per_ms (r->format);
+  guint bpm = realtime_audio_format_bytes_per_ms (r->format);
   gsize chunk = MAX (s->server->opts.chunk_ms, 1) * bpm;
   gsize n = MIN (chunk, r->audio->len - r->sent);
   ModelItem *item = g_hash_table_lookup (s->items, r->item_id);
-  JsonObject *ev;
-  gchar *b64;
 
   if (n > 0) {
-    ev = item_event (r, "response.output_audio.delta", TRUE);
-    b64 = g_base64_encode (r->audio->data + r->sent, n);
-    json_object_set_string_member (ev, "delta", b64);
-    g_free (b64);
-    model_session_send (s, ev);
+    model_session_send_text (s, realtime_build_output_audio_delta (r->id,
+            r->item_id, r->audio->data + r->sent, n));
     r->sent += n;
     s->audio_output_started = TRUE;
     if (item)
@@ -336,11 +342,8 @@ begin_function_call (ModelSession * s, ModelResponse * r)
   json_object_set_string_member (ev, "call_id", r->call_id);
   json_object_set_string_member (ev, "delta", "{}");
   model_session_send (s, ev);
-  ev = item_event (r, "response.function_call_arguments.done", FALSE);
-  json_object_set_string_member (ev, "call_id", r->call_id);
-  json_object_set_string_member (ev, "name", r->tool_name);
-  json_object_set_string_member (ev, "arguments", "{}");
-  model_session_send (s, ev);
+  model_session_send_text (s, realtime_build_function_call_arguments_done
+      (r->id, r->item_id, r->call_id, r->tool_name, "{}"));
   item->text = g_strdup ("{}");
   send_output_item (s, r, item, TRUE, "completed", previous);
   g_free (previous);
@@ -355,34 +358,19 @@ begin (ModelSession * s)
   gchar *previous;
   ModelItem *item;
   JsonObject *ev;
-  JsonArray *limits;
-  JsonObject *limit;
   gchar **words;
   guint i;
   gdouble pace = s->server->opts.audio_pace;
 
   r->begun = TRUE;
   r->began_us = g_get_monotonic_time ();
+  r->began_input_ms = model_input_position_ms (s);
   MODEL_STAT_ADD (s->server, responses, 1);
   send_response_event (s, r, "response.created", "in_progress", NULL, NULL);
 
-  ev = json_object_new ();
-  limits = json_array_new ();
-  json_object_set_string_member (ev, "type", "rate_limits.updated");
-  limit = json_object_new ();
-  json_object_set_string_member (limit, "name", "requests");
-  json_object_set_int_member (limit, "limit", 5000);
-  json_object_set_int_member (limit, "remaining", 4999);
-  json_object_set_double_member (limit, "reset_seconds", 0.012);
-  json_array_add_object_element (limits, limit);
-  limit = json_object_new ();
-  json_object_set_string_member (limit, "name", "tokens");
-  json_object_set_int_member (limit, "limit", 40000);
-  json_object_set_int_member (limit, "remaining", 40000 - 4096);
-  json_object_set_double_member (limit, "reset_seconds", 6.144);
-  json_array_add_object_element (limits, limit);
-  json_object_set_array_member (ev, "rate_limits", limits);
-  model_session_send (s, ev);
+  /* the real API reserves about 4096 tokens for the answer */
+  model_session_send_text (s, realtime_build_rate_limits_updated (5000, 4999,
+          40000, 40000 - 4096));
 
   if (r->kind == MODEL_RESPONSE_FUNCTION_CALL) {
     begin_function_call (s, r);
@@ -402,10 +390,16 @@ begin (ModelSession * s)
   words = g_strsplit (r->transcript, " ", -1);
   for (i = 0; words[i]; i++) {
     gchar *delta = g_strconcat (i > 0 ? " " : "", words[i], NULL);
-    ev = item_event (r, r->text_only ? "response.output_text.delta" :
-        "response.output_audio_transcript.delta", TRUE);
-    json_object_set_string_member (ev, "delta", delta);
-    model_session_send (s, ev);
+
+    if (r->text_only) {
+      ev = item_event (r, "response.output_text.delta", TRUE);
+      json_object_set_string_member (ev, "delta", delta);
+      model_session_send (s, ev);
+    } else {
+      model_session_send_text (s,
+          realtime_build_output_audio_transcript_delta (r->id, r->item_id,
+              delta));
+    }
     g_free (delta);
   }
   g_strfreev (words);
@@ -443,6 +437,7 @@ model_response_start (ModelSession * s, ModelResponseKind kind,
   ModelResponse *r = g_new0 (ModelResponse, 1);
   GArray *samples = g_array_new (FALSE, FALSE, sizeof (gint16));
   guint delay = s->server->opts.response_delay_ms;
+  gboolean from_8k = FALSE;
 
   g_return_if_fail (s->response == NULL);
   r->kind = kind;
@@ -457,6 +452,7 @@ model_response_start (ModelSession * s, ModelResponseKind kind,
       g_array_append_vals (samples, source->samples->data,
           source->samples->len);
       r->input_audio_ms = source->input_ms;
+      from_8k = source->from_8k;
       if (s->tool_output && s->awaiting_tool_name)
         r->transcript = g_strdup_printf ("[echo] %.1f s of your speech "
             "(%s returned: %.80s)", source->speech_ms / 1000.0,
@@ -483,6 +479,13 @@ model_response_start (ModelSession * s, ModelResponseKind kind,
         r->transcript = g_strdup_printf ("[greeting] a %.1f s tone",
             GREETING_TONE_MS / 1000.0);
       break;
+    case MODEL_RESPONSE_IDLE:
+      /* the real model may prompt the caller; this one says so */
+      model_audio_append_tone (samples, 520, 0.25, IDLE_TONE_MS);
+      r->input_audio_ms = source->input_ms;
+      r->transcript = g_strdup_printf ("[idle] nothing heard for %.1f s: "
+          "are you still there?", source->input_ms / 1000.0);
+      break;
     case MODEL_RESPONSE_FUNCTION_CALL:
       r->call_id = model_protocol_new_id ("call");
       r->tool_name = g_strdup (s->params.first_tool);
@@ -501,8 +504,8 @@ model_response_start (ModelSession * s, ModelResponseKind kind,
     r->audio = g_byte_array_new ();
     /* G.711 takes whole 8 kHz samples: groups of three */
     model_audio_encode (r->format, (const gint16 *) samples->data,
-        r->format == MODEL_AUDIO_PCM16 ? samples->len :
-        samples->len - samples->len % 3, r->audio);
+        r->format == REALTIME_AUDIO_FORMAT_PCM16 ? samples->len :
+        samples->len - samples->len % 3, from_8k, r->audio);
   }
   g_array_unref (samples);
   s->response = r;

@@ -16,10 +16,8 @@
 /* ---- output, log ------------------------------------------------------ */
 
 void
-model_session_send (ModelSession * s, JsonObject * event)
+model_session_send_text (ModelSession * s, gchar * text)
 {
-  gchar *text = model_protocol_event_to_text (event);
-
   if (!s->closing && soup_websocket_connection_get_state (s->conn) ==
       SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_send_text (s->conn, text);
@@ -27,18 +25,21 @@ model_session_send (ModelSession * s, JsonObject * event)
 }
 
 void
+model_session_send (ModelSession * s, JsonObject * event)
+{
+  model_session_send_text (s, model_protocol_event_to_text (event));
+}
+
+void
 model_session_send_error (ModelSession * s, const ModelError * err,
     const gchar * client_event_id)
 {
-  gchar *text = model_protocol_build_error (err, client_event_id);
-
   g_debug ("local model %s: error %s: %s", s->id,
       err->code ? err->code : err->type, err->message);
   MODEL_STAT_ADD (s->server, errors_sent, 1);
-  if (!s->closing && soup_websocket_connection_get_state (s->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_send_text (s->conn, text);
-  g_free (text);
+  model_session_send_text (s, realtime_build_error (err->type ? err->type :
+          "invalid_request_error", err->code, err->message ? err->message :
+          "Unknown error.", err->param, client_event_id));
 }
 
 void
@@ -83,7 +84,7 @@ copy_scalar (JsonObject * to, const gchar * as, JsonObject * from,
  * never audio payloads nor anything secret. */
 static void
 log_client_event (ModelSession * s, const gchar * type, JsonObject * ev,
-    gsize audio_bytes)
+    const gchar * event_id, gsize audio_bytes)
 {
   JsonObject *f;
   JsonObject *obj;
@@ -92,7 +93,8 @@ log_client_event (ModelSession * s, const gchar * type, JsonObject * ev,
     return;
   f = json_object_new ();
   json_object_set_string_member (f, "type", type);
-  copy_scalar (f, "event_id", ev, "event_id");
+  if (event_id)
+    json_object_set_string_member (f, "event_id", event_id);
   if (strcmp (type, "input_audio_buffer.append") == 0) {
     json_object_set_int_member (f, "bytes", audio_bytes);
   } else if (strcmp (type, "conversation.item.truncate") == 0) {
@@ -109,9 +111,9 @@ log_client_event (ModelSession * s, const gchar * type, JsonObject * ev,
   } else if (strcmp (type, "session.update") == 0) {
     /* the effective configuration after the update */
     json_object_set_string_member (f, "input_format",
-        model_audio_format_name (s->params.input_format));
+        realtime_audio_format_to_string (s->params.input_format));
     json_object_set_string_member (f, "output_format",
-        model_audio_format_name (s->params.output_format));
+        realtime_audio_format_to_string (s->params.output_format));
     json_object_set_string_member (f, "turn_detection",
         s->params.turn_detection == MODEL_TURN_NONE ? "none" :
         s->params.turn_detection == MODEL_TURN_SERVER_VAD ? "server_vad" :
@@ -122,69 +124,6 @@ log_client_event (ModelSession * s, const gchar * type, JsonObject * ev,
         && json_object_has_member (obj, "instructions"));
   }
   model_server_log (s->server, s->id, f);
-}
-
-/* ---- items ------------------------------------------------------------ */
-
-static void
-model_item_free (ModelItem * item)
-{
-  g_free (item->id);
-  g_free (item->type);
-  g_free (item->role);
-  g_free (item->call_id);
-  g_free (item->name);
-  g_free (item->text);
-  g_free (item);
-}
-
-ModelItem *
-model_session_add_item (ModelSession * s, const gchar * id,
-    const gchar * type, const gchar * role)
-{
-  ModelItem *item = g_new0 (ModelItem, 1);
-
-  item->id = g_strdup (id);
-  item->type = g_strdup (type);
-  item->role = g_strdup (role);
-  g_hash_table_replace (s->items, item->id, item);
-  g_free (s->last_item_id);
-  s->last_item_id = g_strdup (id);
-  return item;
-}
-
-void
-model_utterance_free (ModelUtterance * u)
-{
-  if (u == NULL)
-    return;
-  g_free (u->item_id);
-  g_array_unref (u->samples);
-  g_free (u);
-}
-
-/* conversation.item.added + conversation.item.done of a finished item */
-void
-model_session_announce_item (ModelSession * s, ModelItem * item,
-    const gchar * previous)
-{
-  const gchar *types[] = { "conversation.item.added",
-    "conversation.item.done"
-  };
-  guint i;
-
-  for (i = 0; i < 2; i++) {
-    JsonObject *ev = json_object_new ();
-
-    json_object_set_string_member (ev, "type", types[i]);
-    if (previous)
-      json_object_set_string_member (ev, "previous_item_id", previous);
-    else
-      json_object_set_null_member (ev, "previous_item_id");
-    json_object_set_object_member (ev, "item",
-        model_item_to_json (item, "completed"));
-    model_session_send (s, ev);
-  }
 }
 
 static void
@@ -219,227 +158,6 @@ handle_session_update (ModelSession * s, JsonObject * ev,
       s->params.prefix_padding_ms, s->params.silence_duration_ms);
   MODEL_STAT_ADD (s->server, session_updates, 1);
   send_session_event (s, "session.updated");
-}
-
-static gchar *
-content_text (JsonArray * content)
-{
-  GString *text = g_string_new (NULL);
-  guint i;
-
-  for (i = 0; content && i < json_array_get_length (content); i++) {
-    JsonNode *n = json_array_get_element (content, i);
-    JsonObject *part;
-    const gchar *t;
-
-    if (!JSON_NODE_HOLDS_OBJECT (n))
-      continue;
-    part = json_node_get_object (n);
-    t = json_object_get_string_member_with_default (part, "text",
-        json_object_get_string_member_with_default (part, "transcript", NULL));
-    if (t)
-      g_string_append (text, t);
-  }
-  return g_string_free (text, FALSE);
-}
-
-static void
-handle_item_create (ModelSession * s, JsonObject * ev, const gchar * event_id)
-{
-  static const gchar *const item_types[] =
-      { "message", "function_call", "function_call_output", NULL };
-  static const gchar *const roles[] = { "user", "system", "assistant", NULL };
-  ModelError err = { 0, };
-  JsonNode *item_node = json_object_get_member (ev, "item");
-  JsonObject *it;
-  const gchar *type = NULL, *id = NULL, *previous = NULL, *role = NULL;
-  const gchar *call_id = NULL, *name = NULL, *output = NULL, *args = NULL;
-  gchar *new_id, *prev;
-  ModelItem *item;
-
-  if (item_node == NULL || !JSON_NODE_HOLDS_OBJECT (item_node)) {
-    model_error_set (&err, "invalid_request_error",
-        item_node ? "invalid_type" : "missing_required_parameter", "item",
-        item_node ? "Invalid type for 'item': expected an object." :
-        "Missing required parameter: 'item'.");
-    goto error;
-  }
-  it = json_node_get_object (item_node);
-  if (!model_protocol_get_string (ev, "previous_item_id", "previous_item_id",
-          FALSE, &previous, &err)
-      || !model_protocol_get_string (it, "type", "item.type", TRUE, &type, &err)
-      || !model_protocol_get_string (it, "id", "item.id", FALSE, &id, &err))
-    goto error;
-  if (!g_strv_contains (item_types, type)) {
-    model_error_set (&err, "invalid_request_error", "invalid_value",
-        "item.type", "Invalid value: '%.100s'. Supported values are: "
-        "'message', 'function_call', and 'function_call_output'.", type);
-    goto error;
-  }
-  if (previous && strcmp (previous, "root") != 0
-      && !g_hash_table_contains (s->items, previous)) {
-    model_error_set (&err, "invalid_request_error", "invalid_value",
-        "previous_item_id", "Item with id '%.100s' not found.", previous);
-    goto error;
-  }
-  if (strcmp (type, "message") == 0) {
-    if (!model_protocol_get_string (it, "role", "item.role", TRUE, &role, &err))
-      goto error;
-    if (!g_strv_contains (roles, role)) {
-      model_error_set (&err, "invalid_request_error", "invalid_value",
-          "item.role", "Invalid value: '%.100s'. Supported values are: "
-          "'user', 'system', and 'assistant'.", role);
-      goto error;
-    }
-    if (!json_object_has_member (it, "content")
-        || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (it, "content"))) {
-      model_error_set (&err, "invalid_request_error",
-          "missing_required_parameter", "item.content",
-          "Missing required parameter: 'item.content'.");
-      goto error;
-    }
-  } else if (strcmp (type, "function_call") == 0) {
-    if (!model_protocol_get_string (it, "name", "item.name", TRUE, &name, &err)
-        || !model_protocol_get_string (it, "arguments", "item.arguments",
-            TRUE, &args, &err)
-        || !model_protocol_get_string (it, "call_id", "item.call_id", FALSE,
-            &call_id, &err))
-      goto error;
-  } else {
-    if (!model_protocol_get_string (it, "call_id", "item.call_id", TRUE,
-            &call_id, &err)
-        || !model_protocol_get_string (it, "output", "item.output", TRUE,
-            &output, &err))
-      goto error;
-  }
-
-  new_id = id ? g_strdup (id) : model_protocol_new_id ("item");
-  prev = g_strdup (previous ? (strcmp (previous, "root") == 0 ? NULL :
-          previous) : s->last_item_id);
-  item = model_session_add_item (s, new_id, type, role);
-  item->call_id = g_strdup (call_id);
-  item->name = g_strdup (name);
-  if (role)
-    item->text = content_text (json_object_get_array_member (it, "content"));
-  else
-    item->text = g_strdup (output ? output : args);
-  model_session_announce_item (s, item, prev);
-  g_free (prev);
-  g_free (new_id);
-
-  if (output) {
-    MODEL_STAT_ADD (s->server, function_outputs, 1);
-    if (g_strcmp0 (call_id, s->awaiting_call_id) == 0) {
-      g_free (s->tool_output);
-      s->tool_output = g_strdup (output);
-    }
-  } else if (g_strcmp0 (role, "user") == 0) {
-    g_free (s->pending_text);
-    s->pending_text = g_strdup (item->text);
-  }
-  return;
-
-error:
-  model_session_send_error (s, &err, event_id);
-  model_error_clear (&err);
-}
-
-static ModelItem *
-lookup_item (ModelSession * s, JsonObject * ev, const gchar * event_id,
-    const gchar ** item_id)
-{
-  ModelError err = { 0, };
-  ModelItem *item;
-
-  if (!model_protocol_get_string (ev, "item_id", "item_id", TRUE, item_id,
-          &err))
-    goto error;
-  item = g_hash_table_lookup (s->items, *item_id);
-  if (item)
-    return item;
-  model_error_set (&err, "invalid_request_error", "invalid_value", "item_id",
-      "Item with item_id '%.100s' not found.", *item_id);
-error:
-  model_session_send_error (s, &err, event_id);
-  model_error_clear (&err);
-  return NULL;
-}
-
-static void
-handle_item_delete_or_retrieve (ModelSession * s, JsonObject * ev,
-    const gchar * event_id, gboolean delete)
-{
-  const gchar *item_id;
-  ModelItem *item = lookup_item (s, ev, event_id, &item_id);
-  JsonObject *out;
-
-  if (item == NULL)
-    return;
-  out = json_object_new ();
-  if (delete) {
-    json_object_set_string_member (out, "type", "conversation.item.deleted");
-    json_object_set_string_member (out, "item_id", item_id);
-    g_hash_table_remove (s->items, item_id);
-  } else {
-    json_object_set_string_member (out, "type", "conversation.item.retrieved");
-    json_object_set_object_member (out, "item",
-        model_item_to_json (item, "completed"));
-  }
-  model_session_send (s, out);
-}
-
-static void
-handle_truncate (ModelSession * s, JsonObject * ev, const gchar * event_id)
-{
-  ModelError err = { 0, };
-  const gchar *item_id;
-  gint64 content_index = 0, audio_end_ms = 0;
-  ModelItem *item;
-  JsonObject *out;
-
-  if (!model_protocol_get_int (ev, "content_index", "content_index", TRUE,
-          &content_index, &err)
-      || !model_protocol_get_int (ev, "audio_end_ms", "audio_end_ms", TRUE,
-          &audio_end_ms, &err))
-    goto error;
-  item = lookup_item (s, ev, event_id, &item_id);
-  if (item == NULL)
-    return;
-  if (g_strcmp0 (item->role, "assistant") != 0 || !item->has_audio) {
-    model_error_set (&err, "invalid_request_error",
-        "unsupported_content_type", "item_id",
-        "Only model output audio messages can be truncated");
-    goto error;
-  }
-  if (content_index != 0) {
-    model_error_set (&err, "invalid_request_error", "invalid_value",
-        "content_index", "Invalid 'content_index': the item has a single "
-        "audio content part at index 0.");
-    goto error;
-  }
-  if (audio_end_ms < 0 || (guint64) audio_end_ms > item->audio_ms) {
-    model_error_set (&err, "invalid_request_error", "invalid_value",
-        "audio_end_ms", "Audio content of %" G_GUINT64_FORMAT "ms is already "
-        "shorter than %" G_GINT64_FORMAT "ms", item->audio_ms, audio_end_ms);
-    goto error;
-  }
-  item->audio_ms = audio_end_ms;
-  g_mutex_lock (&s->server->lock);
-  s->server->stats.truncates++;
-  g_array_append_val (s->server->stats.truncate_audio_end_ms, audio_end_ms);
-  g_mutex_unlock (&s->server->lock);
-
-  out = json_object_new ();
-  json_object_set_string_member (out, "type", "conversation.item.truncated");
-  json_object_set_string_member (out, "item_id", item_id);
-  json_object_set_int_member (out, "content_index", 0);
-  json_object_set_int_member (out, "audio_end_ms", audio_end_ms);
-  model_session_send (s, out);
-  return;
-
-error:
-  model_session_send_error (s, &err, event_id);
-  model_error_clear (&err);
 }
 
 static void
@@ -528,10 +246,8 @@ static void
 dispatch (ModelSession * s, const gchar * type, JsonObject * ev,
     const gchar * event_id)
 {
-  gsize audio_bytes = 0;
-
   if (strcmp (type, "input_audio_buffer.append") == 0)
-    model_input_append (s, ev, event_id, &audio_bytes);
+    model_input_append_rejected (s, ev, event_id);
   else if (strcmp (type, "session.update") == 0)
     handle_session_update (s, ev, event_id);
   else if (strcmp (type, "input_audio_buffer.commit") == 0)
@@ -539,13 +255,13 @@ dispatch (ModelSession * s, const gchar * type, JsonObject * ev,
   else if (strcmp (type, "input_audio_buffer.clear") == 0)
     model_input_clear (s);
   else if (strcmp (type, "conversation.item.create") == 0)
-    handle_item_create (s, ev, event_id);
+    model_items_handle_create (s, ev, event_id);
   else if (strcmp (type, "conversation.item.truncate") == 0)
-    handle_truncate (s, ev, event_id);
+    model_items_handle_truncate (s, ev, event_id);
   else if (strcmp (type, "conversation.item.delete") == 0)
-    handle_item_delete_or_retrieve (s, ev, event_id, TRUE);
+    model_items_handle_delete_or_retrieve (s, ev, event_id, TRUE);
   else if (strcmp (type, "conversation.item.retrieve") == 0)
-    handle_item_delete_or_retrieve (s, ev, event_id, FALSE);
+    model_items_handle_delete_or_retrieve (s, ev, event_id, FALSE);
   else if (strcmp (type, "response.create") == 0)
     handle_response_create (s, ev, event_id);
   else if (strcmp (type, "response.cancel") == 0)
@@ -558,7 +274,7 @@ dispatch (ModelSession * s, const gchar * type, JsonObject * ev,
     model_session_send_error (s, &err, event_id);
     model_error_clear (&err);
   }
-  log_client_event (s, type, ev, audio_bytes);
+  log_client_event (s, type, ev, event_id, 0);
 }
 
 static void
@@ -569,6 +285,7 @@ on_message (SoupWebsocketConnection * conn, gint data_type, GBytes * message,
   const gchar *type;
   gchar *event_id = NULL;
   JsonObject *ev;
+  RealtimeClientEvent *parsed;
   gsize size;
   const gchar *text = g_bytes_get_data (message, &size);
 
@@ -581,6 +298,19 @@ on_message (SoupWebsocketConnection * conn, gint data_type, GBytes * message,
     model_error_clear (&err);
     return;
   }
+  /* The elements' own parser reads every event first; an append (50 a
+   * second per call) needs nothing more. Anything else, and any event it
+   * refuses, goes through the strict checks below, which answer like the
+   * real API. */
+  parsed = realtime_client_event_parse (text, size, NULL);
+  if (parsed && parsed->type == REALTIME_CLIENT_INPUT_AUDIO_APPEND) {
+    model_input_append (s, parsed->audio, parsed->event_id);
+    log_client_event (s, parsed->type_name, NULL, parsed->event_id,
+        g_bytes_get_size (parsed->audio));
+    realtime_client_event_free (parsed);
+    return;
+  }
+  realtime_client_event_free (parsed);
   ev = model_protocol_parse_client (text, size, &type, &event_id, &err);
   if (ev == NULL) {
     model_session_send_error (s, &err, event_id);
@@ -610,6 +340,10 @@ session_stop_sources (ModelSession * s)
   if (s->fault_timer) {
     g_source_destroy (s->fault_timer);
     g_clear_pointer (&s->fault_timer, g_source_unref);
+  }
+  if (s->limit_timer) {
+    g_source_destroy (s->limit_timer);
+    g_clear_pointer (&s->limit_timer, g_source_unref);
   }
   if (s->response) {
     model_response_free (s->response);
@@ -687,6 +421,43 @@ fault_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* "60 minutes", as the real API words it; shorter test limits in seconds */
+static gchar *
+describe_limit (guint limit_ms)
+{
+  if (limit_ms % 60000 == 0)
+    return g_strdup_printf ("%u minute%s", limit_ms / 60000,
+        limit_ms == 60000 ? "" : "s");
+  return g_strdup_printf ("%g seconds", limit_ms / 1000.0);
+}
+
+/* The maximum session duration: like the real API, an error
+ * session_expired, then a close 1001 with the same words. */
+static gboolean
+limit_timeout (gpointer user_data)
+{
+  ModelSession *s = user_data;
+  ModelError err = { 0, };
+  gchar *limit = describe_limit (s->server->opts.session_limit_ms);
+  JsonObject *f = json_object_new ();
+
+  g_clear_pointer (&s->limit_timer, g_source_unref);
+  model_error_set (&err, "invalid_request_error", "session_expired", NULL,
+      "Your session hit the maximum duration of %s.", limit);
+  g_message ("local model %s: %s", s->id, err.message);
+  json_object_set_string_member (f, "type", "session.expired");
+  model_server_log (s->server, s->id, f);
+  MODEL_STAT_ADD (s->server, sessions_expired, 1);
+  model_session_send_error (s, &err, NULL);
+  s->closing = TRUE;
+  session_stop_sources (s);
+  soup_websocket_connection_close (s->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+      err.message);
+  model_error_clear (&err);
+  g_free (limit);
+  return G_SOURCE_REMOVE;
+}
+
 ModelSession *
 model_session_new (ModelServer * server, SoupWebsocketConnection * conn,
     const gchar * model)
@@ -702,8 +473,11 @@ model_session_new (ModelServer * server, SoupWebsocketConnection * conn,
   s->id = model_protocol_new_id ("sess");
   s->conversation_id = model_protocol_new_id ("conv");
   s->opened_us = g_get_monotonic_time ();
+  /* expires_at: unix seconds, rounded up */
   s->config = model_session_new_default (s->id, model,
-      g_get_real_time () / G_USEC_PER_SEC + 3600);
+      (g_get_real_time () + (gint64) (o->session_limit_ms > 0 ?
+              o->session_limit_ms : 24 * 3600 * 1000) * 1000 +
+          G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
   model_session_params_read (s->config, &s->params);
   model_vad_init (&s->vad, s->params.threshold, s->params.prefix_padding_ms,
       s->params.silence_duration_ms);
@@ -740,6 +514,11 @@ model_session_new (ModelServer * server, SoupWebsocketConnection * conn,
   json_object_set_object_member (ev, "conversation", f);
   model_session_send (s, ev);
 
+  if (o->session_limit_ms > 0) {
+    s->limit_timer = g_timeout_source_new (o->session_limit_ms);
+    g_source_set_callback (s->limit_timer, limit_timeout, s, NULL);
+    g_source_attach (s->limit_timer, server->context);
+  }
   if (s->fault_target && o->close_after_ms > 0) {
     s->fault_timer = g_timeout_source_new (o->close_after_ms);
     g_source_set_callback (s->fault_timer, fault_timeout, s, NULL);

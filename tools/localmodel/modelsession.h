@@ -44,6 +44,7 @@ typedef enum
   MODEL_RESPONSE_TEXT_ECHO,     /* answers a text message with a tone */
   MODEL_RESPONSE_GREETING,      /* nothing to echo: a tone */
   MODEL_RESPONSE_FUNCTION_CALL, /* calls the session's first tool */
+  MODEL_RESPONSE_IDLE,          /* idle_timeout_ms passed: a prompt tone */
 } ModelResponseKind;
 
 typedef struct
@@ -52,6 +53,7 @@ typedef struct
   GArray *samples;              /* gint16, 24 kHz, what is echoed */
   guint64 speech_ms;
   guint64 input_ms;             /* the committed item's duration */
+  gboolean from_8k;             /* decoded from G.711: already band limited */
 } ModelUtterance;
 
 typedef struct
@@ -73,7 +75,7 @@ typedef struct
   gchar *item_id;
   gchar *call_id;
   gchar *tool_name;
-  ModelAudioFormat format;
+  RealtimeAudioFormat format;
   gboolean text_only;
   GByteArray *audio;            /* the whole answer, session output format */
   gsize sent;
@@ -83,6 +85,7 @@ typedef struct
   GSource *timer;
   gboolean begun;               /* response.created was sent */
   gint64 began_us;
+  guint64 began_input_ms;       /* input position at response.created */
 } ModelResponse;
 
 struct _ModelSession
@@ -94,6 +97,7 @@ struct _ModelSession
   gint64 opened_us;
   gboolean fault_target;
   GSource *fault_timer;
+  GSource *limit_timer;         /* the session's maximum duration */
   GSource *free_idle;
   gboolean closing;
   gboolean active;              /* counted in stats.sessions_active */
@@ -108,6 +112,10 @@ struct _ModelSession
   guint64 input_base;           /* sample index of input[0] */
   guint64 appends;
   gchar *speech_item_id;
+  /* server VAD idle timeout, counted in input audio time: armed at
+   * response.done, from when the caller has heard the answer */
+  gboolean idle_armed;
+  guint64 idle_from_ms;
 
   /* conversation */
   GHashTable *items;            /* id -> ModelItem */
@@ -130,14 +138,21 @@ ModelSession *model_session_new (ModelServer * server,
 void model_session_shutdown (ModelSession * session);
 void model_session_free (ModelSession * session);
 
-/* modelsession.c helpers used by modelresponse.c */
+/* modelsession.c helpers used by the other parts */
 void model_session_send (ModelSession * session, JsonObject * event);
+/* Sends a ready event (from realtime_build_*); takes @text. */
+void model_session_send_text (ModelSession * session, gchar * text);
 void model_session_send_error (ModelSession * session, const ModelError * err,
     const gchar * client_event_id);
 ModelItem *model_session_add_item (ModelSession * session, const gchar * id,
     const gchar * type, const gchar * role);
 void model_utterance_free (ModelUtterance * u);
-void model_session_response_finished (ModelSession * session);
+/* @played_until_ms: input position at which the caller has heard the
+ * finished response's audio (starts the idle timeout) */
+void model_session_response_finished (ModelSession * session,
+    guint64 played_until_ms);
+/* Audio written to the input buffer so far, in ms since the session began. */
+guint64 model_input_position_ms (ModelSession * session);
 void model_server_log (ModelServer * server, const gchar * session_id,
     JsonObject * fields);
 
@@ -145,9 +160,22 @@ void model_session_announce_item (ModelSession * session, ModelItem * item,
     const gchar * previous_item_id);
 void model_session_fault_close (ModelSession * session, const gchar * why);
 
+/* modelitems.c */
+void model_item_free (ModelItem * item);
+void model_items_handle_create (ModelSession * session, JsonObject * event,
+    const gchar * event_id);
+void model_items_handle_delete_or_retrieve (ModelSession * session,
+    JsonObject * event, const gchar * event_id, gboolean delete);
+void model_items_handle_truncate (ModelSession * session, JsonObject * event,
+    const gchar * event_id);
+
 /* modelinput.c */
-void model_input_append (ModelSession * session, JsonObject * event,
-    const gchar * event_id, gsize * audio_bytes);
+/* @audio: the decoded payload of an append */
+void model_input_append (ModelSession * session, GBytes * audio,
+    const gchar * event_id);
+/* An append the shared parser refused: an error event saying why. */
+void model_input_append_rejected (ModelSession * session, JsonObject * event,
+    const gchar * event_id);
 void model_input_commit (ModelSession * session, const gchar * event_id);
 void model_input_clear (ModelSession * session);
 /* Answers a committed utterance (or queues it if @respond is FALSE or a

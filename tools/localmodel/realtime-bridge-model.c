@@ -32,6 +32,7 @@ main (int argc, char **argv)
   gdouble pace = 2.0;
   gint chunk_ms = 100;
   gint function_call_every = 3;
+  gint session_limit_ms = 60 * 60 * 1000;
   gint response_delay_ms = 0;
   gint close_after_ms = 0;
   gint close_after_appends = 0;
@@ -56,6 +57,10 @@ main (int argc, char **argv)
     {"function-call-every", 0, 0, G_OPTION_ARG_INT, &function_call_every,
         "When the session declares tools, call the first one on every Nth "
           "turn (default 3, 0 = never)", "N"},
+    {"session-limit-ms", 0, 0, G_OPTION_ARG_INT, &session_limit_ms,
+        "Maximum session duration (default 3600000, the real API's 60 "
+          "minutes; 0 = none): then an error session_expired and a close "
+          "1001", "MS"},
     {"response-delay-ms", 0, 0, G_OPTION_ARG_INT, &response_delay_ms,
         "Fault: wait this long before each response", "MS"},
     {"close-after-ms", 0, 0, G_OPTION_ARG_INT, &close_after_ms,
@@ -104,6 +109,7 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
   if (port < 0 || port > 65535 || chunk_ms < 1 || function_call_every < 0
+      || session_limit_ms < 0
       || response_delay_ms < 0 || close_after_ms < 0 || close_after_appends < 0
       || close_code < 0 || close_code > 4999 || close_sessions < 0
       || error_every_appends < 0 || upgrade_failures < 0
@@ -119,6 +125,7 @@ main (int argc, char **argv)
   opts.audio_pace = pace;
   opts.chunk_ms = chunk_ms;
   opts.function_call_every = function_call_every;
+  opts.session_limit_ms = session_limit_ms;
   opts.response_delay_ms = response_delay_ms;
   opts.close_after_ms = close_after_ms;
   opts.close_after_appends = close_after_appends;

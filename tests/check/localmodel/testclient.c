@@ -8,7 +8,10 @@
 #endif
 
 #include "testclient.h"
+#include "modelaudio.h"
+#include "localmodel.h"
 
+#include <math.h>
 #include <string.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
@@ -29,6 +32,7 @@ struct _TestClient
   gint close_code;
   GAsyncQueue *queue;           /* gchar* texts; "" marks the close */
   GPtrArray *history;           /* JsonObject* */
+  GPtrArray *raw_history;       /* gchar*, the frames of history */
 };
 
 static gpointer
@@ -216,6 +220,7 @@ test_client_connect (const gchar * url, const gchar * key, gboolean beta,
   c->queue = g_async_queue_new_full (g_free);
   c->history = g_ptr_array_new_with_free_func ((GDestroyNotify)
       json_object_unref);
+  c->raw_history = g_ptr_array_new_with_free_func (g_free);
   args.url = g_strdup_printf ("%s?model=gpt-realtime", url);
   run_on_net (start_connect, &args);
   g_mutex_lock (&c->lock);
@@ -258,6 +263,7 @@ test_client_free (TestClient * c)
   run_on_net (close_and_release, c);
   g_async_queue_unref (c->queue);
   g_ptr_array_unref (c->history);
+  g_ptr_array_unref (c->raw_history);
   g_mutex_clear (&c->lock);
   g_cond_clear (&c->cond);
   g_free (c);
@@ -367,7 +373,7 @@ test_client_next (TestClient * c, guint timeout_ms)
   fail_unless (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
   obj = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
   g_object_unref (parser);
-  g_free (text);
+  g_ptr_array_add (c->raw_history, text);
   /* every server event has a type and an event_id */
   fail_unless (json_object_get_string_member_with_default (obj, "type",
           NULL) != NULL);
@@ -400,6 +406,12 @@ test_client_history (TestClient * c)
   return c->history;
 }
 
+GPtrArray *
+test_client_raw_history (TestClient * c)
+{
+  return c->raw_history;
+}
+
 gint
 test_client_find (TestClient * c, const gchar * type, guint from)
 {
@@ -427,4 +439,160 @@ test_client_wait_closed (TestClient * c, guint timeout_ms)
     code = c->close_code;
   g_mutex_unlock (&c->lock);
   return code;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+JsonNode *
+test_node_at (JsonObject * obj, const gchar * dotted)
+{
+  gchar **parts = g_strsplit (dotted, ".", -1);
+  JsonNode *node = NULL;
+  guint i;
+
+  for (i = 0; parts[i]; i++) {
+    node = obj ? json_object_get_member (obj, parts[i]) : NULL;
+    obj = node && JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
+  }
+  g_strfreev (parts);
+  return node;
+}
+
+gint64
+test_int_at (JsonObject * obj, const gchar * dotted)
+{
+  JsonNode *node = test_node_at (obj, dotted);
+
+  fail_unless (node != NULL, "missing %s", dotted);
+  return json_node_get_int (node);
+}
+
+const gchar *
+test_string_at (JsonObject * obj, const gchar * dotted)
+{
+  JsonNode *node = test_node_at (obj, dotted);
+
+  return node && JSON_NODE_HOLDS_VALUE (node) ? json_node_get_string (node) :
+      NULL;
+}
+
+GArray *
+test_burst_8k (guint lead_ms, guint tone_ms, guint tail_ms, gdouble freq)
+{
+  GArray *s = g_array_new (FALSE, TRUE, sizeof (gint16));
+  guint n_lead = lead_ms * 8, n_tone = tone_ms * 8, n_tail = tail_ms * 8;
+  guint i;
+
+  g_array_set_size (s, n_lead);
+  for (i = 0; i < n_tone; i++) {
+    gint16 v = (gint16) (0.3 * 32767 * sin (2 * G_PI * freq * i / 8000.0));
+    g_array_append_val (s, v);
+  }
+  g_array_set_size (s, n_lead + n_tone + n_tail);
+  return s;
+}
+
+GByteArray *
+test_encode_8k (GArray * samples, gboolean alaw)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint i;
+
+  for (i = 0; i < samples->len; i++) {
+    gint16 v = g_array_index (samples, gint16, i);
+    guint8 code = alaw ? model_audio_alaw_encode (v) :
+        model_audio_ulaw_encode (v);
+    g_byte_array_append (out, &code, 1);
+  }
+  return out;
+}
+
+GByteArray *
+test_ulaw_burst (guint lead_ms, guint tone_ms, guint tail_ms, gdouble freq)
+{
+  GArray *pcm = test_burst_8k (lead_ms, tone_ms, tail_ms, freq);
+  GByteArray *wire = test_encode_8k (pcm, FALSE);
+
+  g_array_unref (pcm);
+  return wire;
+}
+
+const gchar *
+test_response_transcript (JsonObject * done)
+{
+  JsonArray *output =
+      json_node_get_array (test_node_at (done, "response.output"));
+  JsonObject *item = json_array_get_object_element (output, 0);
+  JsonObject *part = json_array_get_object_element
+      (json_object_get_array_member (item, "content"), 0);
+
+  return json_object_get_string_member (part, "transcript");
+}
+
+/* ---- the model ---- */
+
+LocalModel *
+test_model_start (LocalModelOptions * opts)
+{
+  GError *error = NULL;
+  LocalModel *model = local_model_new (opts, &error);
+
+  fail_unless (model != NULL, "local model did not start: %s",
+      error ? error->message : "?");
+  return model;
+}
+
+TestClient *
+test_model_connect (LocalModel * model)
+{
+  gchar *url = local_model_get_url (model);
+  guint status = 0;
+  TestClient *c = test_client_connect (url, "sk-test", FALSE, &status);
+
+  fail_unless (c != NULL, "upgrade failed with HTTP %u", status);
+  g_free (url);
+  test_client_expect (c, "session.created", TEST_WAIT_MS);
+  test_client_expect (c, "conversation.created", TEST_WAIT_MS);
+  return c;
+}
+
+/* Collects the response's audio deltas up to response.done (returned). */
+JsonObject *
+test_collect_response (TestClient * c, GByteArray * audio)
+{
+  while (TRUE) {
+    JsonObject *ev = test_client_next (c, TEST_WAIT_MS);
+    const gchar *type;
+
+    fail_unless (ev != NULL, "no response.done");
+    type = test_string_at (ev, "type");
+    if (strcmp (type, "response.output_audio.delta") == 0) {
+      gsize n;
+      guchar *data = g_base64_decode (test_string_at (ev, "delta"), &n);
+      g_byte_array_append (audio, data, n);
+      g_free (data);
+    } else if (strcmp (type, "response.done") == 0) {
+      return ev;
+    }
+  }
+}
+
+void
+test_session_update (TestClient * c, const gchar * format_json,
+    const gchar * extra)
+{
+  test_client_sendf (c, "{\"type\":\"session.update\",\"session\":{"
+      "\"type\":\"realtime\",\"audio\":{\"input\":{\"format\":%s},"
+      "\"output\":{\"format\":%s}}%s}}", format_json, format_json,
+      extra ? extra : "");
+  test_client_expect (c, "session.updated", TEST_WAIT_MS);
+}
+
+void
+test_expect_error (TestClient * c, const gchar * code)
+{
+  JsonObject *ev = test_client_expect (c, "error", TEST_WAIT_MS);
+
+  fail_unless_equals_string (test_string_at (ev, "error.code"), code);
 }
