@@ -28,6 +28,7 @@ case "$mode" in
     scripts/install-deps.sh
     build build-ci --werror
     meson test -C build-ci --print-errorlogs --num-processes 2
+    scripts/check-install.sh build-ci
     build build-sanitize --werror -Db_sanitize=address,undefined -Db_lundef=false
     meson test -C build-sanitize --print-errorlogs --num-processes 2
     ;;
