@@ -545,7 +545,8 @@ gst_openai_realtime_session_commit_input (GstOpenAIRealtimeSession * self)
 
 GstOpenAIRealtimePullResult
 gst_openai_realtime_session_pull (GstOpenAIRealtimeSession * self,
-    GstOpenAIRealtimeAudioChunk ** chunk, gboolean * dropped_audio)
+    GstOpenAIRealtimeAudioChunk ** chunk, gboolean * dropped_audio,
+    gint64 deadline)
 {
   GstOpenAIRealtimePullResult result;
 
@@ -572,7 +573,12 @@ gst_openai_realtime_session_pull (GstOpenAIRealtimeSession * self,
       result = GST_OPENAI_REALTIME_PULL_AUDIO;
       break;
     }
-    g_cond_wait (&self->cond, &self->lock);
+    if (deadline < 0) {
+      g_cond_wait (&self->cond, &self->lock);
+    } else if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
+      result = GST_OPENAI_REALTIME_PULL_TIMEOUT;
+      break;
+    }
   }
   g_mutex_unlock (&self->lock);
   return result;

@@ -42,6 +42,7 @@ typedef enum
   GST_OPENAI_REALTIME_PULL_BARGE_IN,
   GST_OPENAI_REALTIME_PULL_FLUSHING,
   GST_OPENAI_REALTIME_PULL_ERROR,
+  GST_OPENAI_REALTIME_PULL_TIMEOUT,
 } GstOpenAIRealtimePullResult;
 
 /* Finds the session @settings->session_name or creates it, configured from
@@ -68,10 +69,11 @@ gboolean gst_openai_realtime_session_push_input (GstOpenAIRealtimeSession * sess
 /* Sink, at EOS with turn-detection=none: commit and ask for a response. */
 void gst_openai_realtime_session_commit_input (GstOpenAIRealtimeSession * session);
 
-/* Source: waits for model audio or a barge-in. On BARGE_IN, *@dropped_audio
- * tells whether held audio was thrown away. */
+/* Source: waits for model audio or a barge-in, at most until @deadline
+ * (g_get_monotonic_time () scale; -1 = no deadline), then TIMEOUT. On
+ * BARGE_IN, *@dropped_audio tells whether held audio was thrown away. */
 GstOpenAIRealtimePullResult gst_openai_realtime_session_pull (GstOpenAIRealtimeSession * session,
-    GstOpenAIRealtimeAudioChunk ** chunk, gboolean * dropped_audio);
+    GstOpenAIRealtimeAudioChunk ** chunk, gboolean * dropped_audio, gint64 deadline);
 void gst_openai_realtime_session_set_src_flushing (GstOpenAIRealtimeSession * session,
     gboolean flushing);
 /* Source, after a barge-in: tell the model what the caller heard. */

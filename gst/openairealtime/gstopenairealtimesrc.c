@@ -19,17 +19,36 @@
  * restart at the current running time (with DISCONT). The timeline is never
  * reset, not even by a barge-in.
  *
+ * ## Prerolling while the model is silent
+ * The model says nothing until the caller has spoken, but the sinks of a
+ * pipeline reach PLAYING only once they prerolled, and until then the
+ * openairealtimesink of the same pipeline would hold the caller's audio in
+ * its preroll: a deadlock. So, like interaudiosrc, whenever downstream has
+ * to preroll (at start, after a pause and after a barge-in flush) and there
+ * is nothing to play, the source pushes 20 ms of silence flagged GAP,
+ * timestamped at the running time. A GAP event would not do: encoders
+ * (GstAudioEncoder, e.g. mulawenc) hold serialized events until their next
+ * output, so twiliosink would never see it. Sinks that honour the GAP flag
+ * (audio sinks) do not render it; twiliosink sends it as one frame of
+ * silence. While the model stays silent nothing more is pushed: a live
+ * sink that prerolled simply waits, and GAP events between answers would
+ * pile up in such an encoder.
+ *
  * ## Barge-in
  * When the server reports `input_audio_buffer.speech_started` while the
  * model's audio is still playing (and `interrupt-response` is TRUE), the
  * source drops the audio it holds, pushes FLUSH_START/FLUSH_STOP downstream
  * (twiliosink turns this into a Twilio `clear`) followed by a new segment,
  * drops the late deltas of the interrupted response, and asks downstream
- * with a POSITION query (TIME) how far the caller heard. It then sends
+ * how far the caller heard: first with the custom query `played-position`
+ * (GST_QUERY_CUSTOM; twiliosink sets its `position` field, guint64 ns of
+ * stream time, and converters such as audioresample and mulawenc pass it
+ * on), then with a POSITION query (TIME), which a converter in between may
+ * answer with its own position. It then sends
  * `conversation.item.truncate` for the item being played with
  * `audio_end_ms` = heard position − the PTS at which that item's audio
  * started, clamped to what was generated; nothing is sent if nothing was
- * heard. If downstream does not answer, the running time is used.
+ * heard. If downstream answers neither query, the running time is used.
  *
  * ## Configuration
  * All configuration properties are shared with openairealtimesink (the first
@@ -106,6 +125,10 @@ static guint signals[LAST_SIGNAL];
 
 #define MAX_PLAYED_ITEMS 8
 
+/* Silence pushed so that downstream sinks preroll (see
+ * make_preroll_buffer ()): one Twilio frame. */
+#define PREROLL_DURATION (20 * GST_MSECOND)
+
 /* Where an item's audio sits on our timeline, for the truncate. */
 typedef struct
 {
@@ -128,6 +151,7 @@ struct _GstOpenAIRealtimeSrc
   GstClockTime timeline_base;   /* NONE until the first buffer */
   guint64 timeline_samples;     /* samples since timeline_base */
   gboolean discont;
+  gint need_preroll;            /* atomic: downstream sinks must preroll */
   GQueue played;                /* PlayedItem */
 };
 
@@ -292,6 +316,7 @@ gst_openai_realtime_src_start (GstBaseSrc * src)
   self->timeline_base = GST_CLOCK_TIME_NONE;
   self->timeline_samples = 0;
   self->discont = TRUE;
+  g_atomic_int_set (&self->need_preroll, TRUE);
   clear_played (self);
 
   session = gst_openai_realtime_session_acquire (GST_ELEMENT (self),
@@ -372,6 +397,8 @@ gst_openai_realtime_src_unlock_stop (GstBaseSrc * src)
 {
   GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
 
+  /* after a flush or a pause, downstream sinks preroll again */
+  g_atomic_int_set (&self->need_preroll, TRUE);
   GST_OBJECT_LOCK (self);
   if (self->session)
     gst_openai_realtime_session_set_src_flushing (self->session, FALSE);
@@ -404,6 +431,111 @@ timeline_position (GstOpenAIRealtimeSrc * self)
       self->rate);
 }
 
+/* Puts @buf (@samples long) next on the timeline: right after what was
+ * pushed, or at the running time if the source ran dry (then DISCONT,
+ * nothing was played meanwhile). */
+static void
+timeline_append (GstOpenAIRealtimeSrc * self, GstBuffer * buf, guint64 samples)
+{
+  GstClockTime now = running_time_now (self);
+  GstClockTime pts = timeline_position (self);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts)
+      || (GST_CLOCK_TIME_IS_VALID (now) && now > pts)) {
+    self->timeline_base = GST_CLOCK_TIME_IS_VALID (now) ? now :
+        (GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0);
+    self->timeline_samples = 0;
+    pts = self->timeline_base;
+    self->discont = TRUE;
+  }
+  self->timeline_samples += samples;
+
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buf) = timeline_position (self) - pts;
+  GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+}
+
+/* Downstream sinks reach PLAYING only once they prerolled on something,
+ * and the model says nothing until the caller spoke: without this, a
+ * pipeline with a sink after this source never completes its state change
+ * and the sink of the same pipeline (openairealtimesink) waits in preroll
+ * forever. A GAP event is not enough: GstAudioEncoder (mulawenc) holds
+ * serialized events until its next output, so a twiliosink behind it never
+ * sees one. So, like interaudiosrc, a short buffer of silence flagged GAP:
+ * sinks preroll on it, audio sinks do not render it, twiliosink sends one
+ * frame of silence. It is timestamped at the running time and is not part
+ * of any answer. */
+static GstBuffer *
+make_preroll_buffer (GstOpenAIRealtimeSrc * self)
+{
+  guint64 samples = gst_util_uint64_scale_int (PREROLL_DURATION, self->rate,
+      GST_SECOND);
+  gsize size = samples * self->bytes_per_sample;
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+  guint8 silence;
+
+  switch (self->format) {
+    case REALTIME_AUDIO_FORMAT_PCMU:
+      silence = 0xff;
+      break;
+    case REALTIME_AUDIO_FORMAT_PCMA:
+      silence = 0xd5;
+      break;
+    default:
+      silence = 0;
+      break;
+  }
+  gst_buffer_memset (buf, 0, silence, size);
+  timeline_append (self, buf, samples);
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
+  GST_DEBUG_OBJECT (self, "nothing to play: preroll on %" GST_TIME_FORMAT
+      " of silence at %" GST_TIME_FORMAT, GST_TIME_ARGS (PREROLL_DURATION),
+      GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+  return buf;
+}
+
+/* What the caller has heard, in our timeline: twiliosink answers the
+ * custom query `played-position`, which converters (audioresample,
+ * mulawenc) pass on, while they answer POSITION themselves with their own
+ * segment position. POSITION is the fallback for other sinks, then the
+ * running time. -1 if nothing is known. */
+static gint64
+query_heard_position (GstOpenAIRealtimeSrc * self, GstClockTime now)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (self);
+  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
+      gst_structure_new_empty ("played-position"));
+  guint64 played;
+  gint64 position = -1;
+
+  if (gst_pad_peer_query (pad, query)
+      && gst_structure_get_uint64 (gst_query_get_structure (query),
+          "position", &played) && played <= G_MAXINT64) {
+    gst_query_unref (query);
+    GST_INFO_OBJECT (self, "downstream heard up to %" GST_TIME_FORMAT
+        " (played-position)", GST_TIME_ARGS (played));
+    return (gint64) played;
+  }
+  gst_query_unref (query);
+
+  if (gst_pad_peer_query_position (pad, GST_FORMAT_TIME, &position)
+      && position >= 0) {
+    GST_INFO_OBJECT (self, "downstream heard up to %" GST_TIME_FORMAT
+        " (POSITION)", GST_TIME_ARGS (position));
+    return position;
+  }
+  position = GST_CLOCK_TIME_IS_VALID (now) ? (gint64) now : -1;
+  GST_INFO_OBJECT (self, "downstream did not answer played-position nor "
+      "POSITION, using the running time %" GST_STIME_FORMAT,
+      GST_STIME_ARGS (position));
+  return position;
+}
+
 /* The caller spoke over the model: flush downstream, learn what was heard,
  * truncate the item being played. Runs on the streaming thread. */
 static void
@@ -411,15 +543,14 @@ handle_barge_in (GstOpenAIRealtimeSrc * self, gboolean dropped)
 {
   GstBaseSrc *basesrc = GST_BASE_SRC (self);
   GstClockTime now = running_time_now (self);
-  GstClockTime end = timeline_position (self);
+  PlayedItem *last = g_queue_peek_tail (&self->played);
   GstSegment segment;
-  gint64 position = -1;
+  gint64 position;
   GList *l;
 
   /* Nothing held and everything pushed already played: not speaking. */
-  if (!dropped && (g_queue_is_empty (&self->played)
-          || (GST_CLOCK_TIME_IS_VALID (now) && GST_CLOCK_TIME_IS_VALID (end)
-              && now >= end))) {
+  if (!dropped && (last == NULL || (GST_CLOCK_TIME_IS_VALID (now)
+              && now >= last->end))) {
     GST_DEBUG_OBJECT (self, "speech started while silent, no barge-in");
     clear_played (self);
     return;
@@ -434,16 +565,10 @@ handle_barge_in (GstOpenAIRealtimeSrc * self, gboolean dropped)
   gst_segment_copy_into (&basesrc->segment, &segment);
   gst_base_src_new_segment (basesrc, &segment);
   self->discont = TRUE;
+  /* the flush made the sinks lose their preroll */
+  g_atomic_int_set (&self->need_preroll, TRUE);
 
-  if (!gst_pad_peer_query_position (GST_BASE_SRC_PAD (self), GST_FORMAT_TIME,
-          &position) || position < 0) {
-    position = GST_CLOCK_TIME_IS_VALID (now) ? (gint64) now : -1;
-    GST_INFO_OBJECT (self, "downstream did not answer POSITION, using the "
-        "running time %" GST_STIME_FORMAT, GST_STIME_ARGS (position));
-  } else {
-    GST_INFO_OBJECT (self, "downstream heard up to %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (position));
-  }
+  position = query_heard_position (self, now);
 
   /* the item the caller was hearing: the newest one that had started */
   for (l = self->played.tail; position >= 0 && l; l = l->prev) {
@@ -472,44 +597,21 @@ handle_barge_in (GstOpenAIRealtimeSrc * self, gboolean dropped)
 static GstBuffer *
 make_buffer (GstOpenAIRealtimeSrc * self, GstOpenAIRealtimeAudioChunk * chunk)
 {
-  GstClockTime now = running_time_now (self);
-  GstClockTime pts, end;
   gsize size = g_bytes_get_size (chunk->audio);
-  guint64 samples = size / self->bytes_per_sample;
   GstBuffer *buf = gst_buffer_new_wrapped_bytes (chunk->audio);
   PlayedItem *item = g_queue_peek_tail (&self->played);
 
-  pts = timeline_position (self);
-  if (!GST_CLOCK_TIME_IS_VALID (pts)
-      || (GST_CLOCK_TIME_IS_VALID (now) && now > pts)) {
-    /* ran dry: continue at the running time, nothing to play meanwhile */
-    self->timeline_base = GST_CLOCK_TIME_IS_VALID (now) ? now :
-        (GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0);
-    self->timeline_samples = 0;
-    pts = self->timeline_base;
-    self->discont = TRUE;
-  }
-  self->timeline_samples += samples;
-  end = timeline_position (self);
-
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = end - pts;
-  GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
+  timeline_append (self, buf, size / self->bytes_per_sample);
 
   if (item == NULL || g_strcmp0 (item->item_id, chunk->item_id) != 0) {
     item = g_new0 (PlayedItem, 1);
     item->item_id = g_strdup (chunk->item_id);
-    item->start = pts;
+    item->start = GST_BUFFER_PTS (buf);
     g_queue_push_tail (&self->played, item);
     while (g_queue_get_length (&self->played) > MAX_PLAYED_ITEMS)
       played_item_free (g_queue_pop_head (&self->played));
   }
-  item->end = end;
+  item->end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
   return buf;
 }
 
@@ -526,8 +628,19 @@ gst_openai_realtime_src_create (GstPushSrc * src, GstBuffer ** buf)
   for (;;) {
     GstOpenAIRealtimeAudioChunk *chunk = NULL;
     gboolean dropped = FALSE;
+    /* prerolling: don't wait if there is nothing to play */
+    gint64 deadline = g_atomic_int_get (&self->need_preroll) ?
+        g_get_monotonic_time () : -1;
 
-    switch (gst_openai_realtime_session_pull (self->session, &chunk, &dropped)) {
+    switch (gst_openai_realtime_session_pull (self->session, &chunk, &dropped,
+            deadline)) {
+      case GST_OPENAI_REALTIME_PULL_TIMEOUT:
+        if (g_atomic_int_compare_and_exchange (&self->need_preroll, TRUE,
+                FALSE)) {
+          *buf = make_preroll_buffer (self);
+          return GST_FLOW_OK;
+        }
+        break;
       case GST_OPENAI_REALTIME_PULL_FLUSHING:
         return GST_FLOW_FLUSHING;
       case GST_OPENAI_REALTIME_PULL_ERROR:
@@ -540,6 +653,8 @@ gst_openai_realtime_src_create (GstPushSrc * src, GstBuffer ** buf)
         /* gst_buffer_new_wrapped_bytes takes its own reference */
         *buf = make_buffer (self, chunk);
         gst_openai_realtime_audio_chunk_free (chunk);
+        /* the buffer prerolls downstream */
+        g_atomic_int_set (&self->need_preroll, FALSE);
         return GST_FLOW_OK;
     }
   }

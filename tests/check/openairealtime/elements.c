@@ -50,12 +50,22 @@ GST_START_TEST (test_formats_from_caps)
 GST_END_TEST;
 
 static gint64 answered_position = -1;
+static gint64 answered_played_position = -1;
 
 static GstPadProbeReturn
 position_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
 
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM
+      && answered_played_position >= 0
+      && gst_structure_has_name (gst_query_get_structure (query),
+          "played-position")) {
+    /* twiliosink's answer, which converters pass on */
+    gst_structure_set (gst_query_writable_structure (query), "position",
+        G_TYPE_UINT64, (guint64) answered_played_position, NULL);
+    return GST_PAD_PROBE_HANDLED;
+  }
   if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION) {
     /* what twiliosink answers: the end of what the caller heard */
     gst_query_set_position (query, GST_FORMAT_TIME, answered_position);
@@ -90,7 +100,7 @@ GST_START_TEST (test_barge_in)
   GstMapInfo map;
   GstEvent *event;
   guint i, flush_start = 0, flush_stop = 0, segments = 0;
-  GstClockTime last_end = 0;
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE, last_end = 0;
 
   s = wait_message (bus, "realtime-session-updated", WAIT_S);
   fail_unless (s != NULL);
@@ -111,13 +121,17 @@ GST_START_TEST (test_barge_in)
   for (i = 0; i < 10; i++) {
     buf = pull_buffer (hsrc);
     fail_unless (buf != NULL);
-    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), i * 100 * GST_MSECOND);
+    /* the timeline starts after the preroll silence */
+    if (i == 0)
+      first_pts = GST_BUFFER_PTS (buf);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf),
+        first_pts + i * 100 * GST_MSECOND);
     fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 100 * GST_MSECOND);
     last_end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
     gst_buffer_unref (buf);
   }
 
-  answered_position = 400 * GST_MSECOND;
+  answered_position = first_pts + 400 * GST_MSECOND;
   fake_realtime_send (server, realtime_build_speech_started (1500, "u2"));
   /* late audio of the interrupted response, then the next answer */
   send_audio (server, "resp_A", "item_A", 4800, 0x11);
@@ -138,15 +152,23 @@ GST_START_TEST (test_barge_in)
   fail_unless (s != NULL);
   gst_structure_free (s);
 
-  buf = pull_buffer (hsrc);
+  /* the first buffer after the flush is DISCONT: the next answer, or the
+   * silence the sinks preroll on again (the flush lost their preroll) */
+  buf = gst_harness_pull (hsrc);
   fail_unless (buf != NULL);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  /* the timeline continues after the flush */
+  fail_unless (GST_BUFFER_PTS (buf) >= last_end);
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)) {
+    gst_buffer_unref (buf);
+    buf = pull_buffer (hsrc);
+    fail_unless (buf != NULL);
+  }
   gst_buffer_map (buf, &map, GST_MAP_READ);
   fail_unless_equals_int (map.size, 2400);
   fail_unless_equals_int (map.data[0], 0x22);
   gst_buffer_unmap (buf, &map);
-  /* the timeline continues after the flush */
   fail_unless (GST_BUFFER_PTS (buf) >= last_end);
-  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
   gst_buffer_unref (buf);
 
   while ((event = gst_harness_try_pull_event (hsrc))) {
@@ -171,6 +193,55 @@ GST_START_TEST (test_barge_in)
   gst_buffer_unref (buf);
   fail_unless_equals_int (fake_realtime_count (server,
           "conversation.item.truncate"), 1);
+
+  release_harness (hsrc);
+  release_bus (bus);
+  fake_realtime_free (server);
+}
+
+GST_END_TEST;
+
+/* The custom played-position query (what twiliosink answers through
+ * audioresample and mulawenc) wins over POSITION (what a converter in
+ * between may answer with its own position). */
+GST_START_TEST (test_barge_in_played_position_query)
+{
+  FakeRealtime *server = fake_realtime_new (FAKE_REALTIME_NORMAL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hsrc = src_harness (server, "playedpos", PCM_CAPS, bus);
+  RealtimeClientEvent *truncate;
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
+  GstStructure *s;
+  guint i;
+
+  s = wait_message (bus, "realtime-session-updated", WAIT_S);
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+  gst_pad_add_probe (hsrc->sinkpad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      position_probe, NULL, NULL);
+
+  fake_realtime_send (server, realtime_build_response_created ("resp_Q"));
+  for (i = 0; i < 10; i++)
+    send_audio (server, "resp_Q", "item_Q", 4800, 0x11);
+  for (i = 0; i < 10; i++) {
+    GstBuffer *buf = pull_buffer (hsrc);
+
+    fail_unless (buf != NULL);
+    if (i == 0)
+      first_pts = GST_BUFFER_PTS (buf);
+    gst_buffer_unref (buf);
+  }
+
+  answered_played_position = first_pts + 300 * GST_MSECOND;
+  answered_position = first_pts + 700 * GST_MSECOND;
+  fake_realtime_send (server, realtime_build_speech_started (1200, "u9"));
+  truncate = fake_realtime_wait_event (server, "conversation.item.truncate",
+      0, WAIT_S);
+  answered_played_position = -1;
+  fail_unless (truncate != NULL, "no truncate");
+  fail_unless_equals_string (truncate->item_id, "item_Q");
+  fail_unless_equals_int64 (truncate->audio_end_ms, 300);
+  realtime_client_event_free (truncate);
 
   release_harness (hsrc);
   release_bus (bus);
@@ -464,6 +535,53 @@ GST_START_TEST (test_state_changes_connected)
 
 GST_END_TEST;
 
+/* Before the model says anything, downstream gets a short silence flagged
+ * GAP to preroll on (sinks after an encoder never see a GAP event), and
+ * nothing more while the model stays silent. */
+GST_START_TEST (test_preroll_silence)
+{
+  FakeRealtime *server = fake_realtime_new (FAKE_REALTIME_NORMAL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hsrc = src_harness (server, "preroll",
+      "audio/x-mulaw, rate=8000, channels=1", bus);
+  GstStructure *s;
+  GstBuffer *buf;
+  GstMapInfo map;
+  gsize i;
+
+  buf = gst_harness_pull (hsrc);
+  fail_unless (buf != NULL);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 20 * GST_MSECOND);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  fail_unless_equals_int (map.size, 160);
+  for (i = 0; i < map.size; i++)
+    fail_unless_equals_int (map.data[i], 0xff);
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+
+  s = wait_message (bus, "realtime-session-updated", WAIT_S);
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+  /* no more silence while the model says nothing */
+  fail_unless (gst_harness_try_pull (hsrc) == NULL);
+
+  fake_realtime_send (server, realtime_build_response_created ("resp_P"));
+  send_audio (server, "resp_P", "item_P", 800, 0x42);
+  buf = gst_harness_pull (hsrc);
+  fail_unless (buf != NULL);
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP));
+  fail_unless_equals_int (gst_buffer_get_size (buf), 800);
+  gst_buffer_unref (buf);
+
+  release_harness (hsrc);
+  release_bus (bus);
+  fake_realtime_free (server);
+}
+
+GST_END_TEST;
+
 /* PCM16 deltas of odd sizes: the source only ever pushes whole samples,
  * and no byte is lost or reordered. */
 GST_START_TEST (test_pcm16_odd_deltas)
@@ -523,6 +641,7 @@ openairealtime_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_formats_from_caps);
   tcase_add_test (tc, test_barge_in);
+  tcase_add_test (tc, test_barge_in_played_position_query);
   tcase_add_test (tc, test_function_call_round_trip);
   tcase_add_test (tc, test_error_events);
   tcase_add_test (tc, test_malformed_server_events);
@@ -530,6 +649,7 @@ openairealtime_suite (void)
   tcase_add_test (tc, test_unauthorized);
   tcase_add_test (tc, test_state_changes_connected);
   tcase_add_test (tc, test_pcm16_odd_deltas);
+  tcase_add_test (tc, test_preroll_silence);
   return s;
 }
 

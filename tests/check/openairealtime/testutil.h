@@ -38,6 +38,7 @@ void push_pattern (GstHarness * h, guint n, gsize size, guint8 * counter);
  * NULL after @timeout_s. */
 GstStructure *wait_message (GstBus * bus, const gchar * name, gdouble timeout_s);
 GError *wait_error (GstBus * bus, gdouble timeout_s, gchar ** debug);
+/* The next buffer of model audio (preroll silence, flagged GAP, skipped). */
 GstBuffer *pull_buffer (GstHarness * h);
 void release_harness (GstHarness * h);
 void release_bus (GstBus * bus);
