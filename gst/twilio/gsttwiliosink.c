@@ -430,8 +430,9 @@ gst_twilio_sink_event (GstBaseSink * sink, GstEvent * event)
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
-/* POSITION is what the caller has heard, not what the clock says; FALSE
- * before any audio went out. */
+/* POSITION is what the caller has heard (the last mark echo, extrapolated
+ * up to the next mark), not what the clock says; 0 before any audio went
+ * out. */
 static gboolean
 answer_position (GstTwilioSink * self, GstQuery * query)
 {
@@ -442,11 +443,16 @@ answer_position (GstTwilioSink * self, GstQuery * query)
   if (format != GST_FORMAT_TIME)
     return FALSE;
   GST_OBJECT_LOCK (self);
-  if (self->stream)
-    played = gst_twilio_stream_get_played_position (self->stream);
-  GST_OBJECT_UNLOCK (self);
-  if (!GST_CLOCK_TIME_IS_VALID (played))
+  if (self->stream == NULL) {
+    GST_OBJECT_UNLOCK (self);
     return FALSE;
+  }
+  played = gst_twilio_stream_get_played_position (self->stream);
+  GST_OBJECT_UNLOCK (self);
+  /* Nothing sent yet: the caller has heard nothing (an answer, not a
+   * refusal, so that upstream does not fall back to another element's). */
+  if (!GST_CLOCK_TIME_IS_VALID (played))
+    played = 0;
   gst_query_set_position (query, GST_FORMAT_TIME, played);
   return TRUE;
 }

@@ -83,7 +83,8 @@ struct _GstTwilioStream
   gboolean flush_scheduled;
   GQueue marks;                 /* PendingMark, sent and not echoed yet */
   guint64 mark_counter;
-  GstClockTime played;
+  GstClockTime played;          /* end of the audio the last echo confirmed */
+  gint64 played_at;             /* monotonic time `played` was reached */
   gboolean sink_flushing;
 };
 
@@ -253,8 +254,10 @@ queue_audio_locked (GstTwilioStream * stream, GBytes * frames,
     live_marks |= !((PendingMark *) l->data)->cleared;
   /* Twilio's queue is empty: whatever came before has been heard (or
    * cleared), so playback resumes at this audio's start. */
-  if (!live_marks && GST_CLOCK_TIME_IS_VALID (start))
+  if (!live_marks && GST_CLOCK_TIME_IS_VALID (start)) {
     stream->played = start;
+    stream->played_at = g_get_monotonic_time ();
+  }
 
   mark->name = g_strdup_printf ("gst-%" G_GUINT64_FORMAT,
       ++stream->mark_counter);
@@ -350,8 +353,10 @@ handle_mark_echo (GstTwilioStream * stream, const gchar * name)
       else
         pending_mark_free (mark);
     }
-    if (GST_CLOCK_TIME_IS_VALID (found->end))
+    if (GST_CLOCK_TIME_IS_VALID (found->end)) {
       stream->played = found->end;
+      stream->played_at = g_get_monotonic_time ();
+    }
   }
   g_cond_broadcast (&stream->cond);
   g_mutex_unlock (&stream->lock);
@@ -800,6 +805,38 @@ gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
   g_mutex_unlock (&stream->lock);
 }
 
+/* A mark echo says the caller has heard up to that mark; since then Twilio
+ * has kept playing whatever was queued after it. So the position now is the
+ * last confirmed one plus the time elapsed, but never past the next mark:
+ * its echo is what would confirm that. The error is at most one mark
+ * interval (where an echo is merely late), instead of up to one interval
+ * plus the echo's delay behind. */
+static GstClockTime
+estimate_played_locked (GstTwilioStream * stream)
+{
+  GstClockTime next_end = GST_CLOCK_TIME_NONE;
+  GstClockTime estimate;
+  gint64 elapsed;
+  GList *l;
+
+  if (!GST_CLOCK_TIME_IS_VALID (stream->played))
+    return GST_CLOCK_TIME_NONE;
+  for (l = stream->marks.head; l; l = l->next) {
+    PendingMark *mark = l->data;
+
+    if (!mark->cleared && GST_CLOCK_TIME_IS_VALID (mark->end)
+        && mark->end > stream->played) {
+      next_end = mark->end;
+      break;
+    }
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (next_end))
+    return stream->played;      /* nothing queued: playback is idle */
+  elapsed = MAX (g_get_monotonic_time () - stream->played_at, 0);
+  estimate = stream->played + elapsed * GST_USECOND;
+  return MIN (estimate, next_end);
+}
+
 void
 gst_twilio_stream_clear (GstTwilioStream * stream)
 {
@@ -808,6 +845,9 @@ gst_twilio_stream_clear (GstTwilioStream * stream)
   GList *l;
 
   g_mutex_lock (&stream->lock);
+  /* What the caller heard is fixed now: the rest is dropped. */
+  stream->played = estimate_played_locked (stream);
+  stream->played_at = g_get_monotonic_time ();
   /* Audio not sent yet is simply forgotten; what Twilio holds is dropped
    * by the clear, and the marks it holds come back as "not played". */
   g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
@@ -836,7 +876,7 @@ gst_twilio_stream_get_played_position (GstTwilioStream * stream)
   GstClockTime played;
 
   g_mutex_lock (&stream->lock);
-  played = stream->played;
+  played = estimate_played_locked (stream);
   g_mutex_unlock (&stream->lock);
   return played;
 }

@@ -472,7 +472,8 @@ GST_START_TEST (test_sink_marks_position_clear)
   for (i = 0; i < 5; i++)
     fail_unless_equals_int (gst_harness_push (hsink, frame_buffer (i, 160)),
         GST_FLOW_OK);
-  fail_unless (query_position (hsink->element) == GST_CLOCK_TIME_NONE);
+  /* Nothing sent yet: nothing heard. */
+  fail_unless_equals_uint64 (query_position (hsink->element), 0);
 
   fake = fake_twilio_connect (port, "/call", NULL);
   fail_unless (fake_twilio_is_connected (fake));
@@ -483,8 +484,9 @@ GST_START_TEST (test_sink_marks_position_clear)
   for (i = 0; i < 5; i++)
     marks[i] = pop_until (fake, TWILIO_EVENT_MARK, &media_bytes);
   fail_unless_equals_int (media_bytes, 800);
-  /* Nothing heard yet: the position is the start of the audio. */
-  fail_unless_equals_uint64 (query_position (hsink->element), 0);
+  /* Just sent: the caller is hearing the first frame (the position is
+   * extrapolated from the start of the audio up to the first mark). */
+  fail_unless (query_position (hsink->element) <= 20 * GST_MSECOND);
 
   /* The caller has heard two frames. */
   for (i = 0; i < 2; i++) {
@@ -495,10 +497,12 @@ GST_START_TEST (test_sink_marks_position_clear)
   for (i = 0; i < 2; i++)
     gst_message_unref (wait_message (bus, "twilio-mark"));
   deadline = g_get_monotonic_time () + DEADLINE * G_TIME_SPAN_SECOND;
-  while (query_position (hsink->element) != 40 * GST_MSECOND
+  while (query_position (hsink->element) < 40 * GST_MSECOND
       && g_get_monotonic_time () < deadline)
     g_usleep (1000);
-  fail_unless_equals_uint64 (query_position (hsink->element), 40 * GST_MSECOND);
+  /* ...and is hearing the third now: at most one frame further. */
+  fail_unless (query_position (hsink->element) >= 40 * GST_MSECOND
+      && query_position (hsink->element) <= 60 * GST_MSECOND);
 
   /* Barge-in. */
   fail_unless (gst_harness_push_event (hsink, gst_event_new_flush_start ()));
@@ -509,7 +513,8 @@ GST_START_TEST (test_sink_marks_position_clear)
   msg = wait_message (bus, "twilio-clear");
   fail_unless (gst_structure_get_uint64 (gst_message_get_structure (msg),
           "played-position", &played_position));
-  fail_unless_equals_uint64 (played_position, 40 * GST_MSECOND);
+  fail_unless (played_position >= 40 * GST_MSECOND
+      && played_position <= 60 * GST_MSECOND);
   gst_message_unref (msg);
 
   /* Twilio echoes the cleared marks at once: not played. */
@@ -527,7 +532,8 @@ GST_START_TEST (test_sink_marks_position_clear)
     fail_if (played);
     gst_message_unref (msg);
   }
-  fail_unless_equals_uint64 (query_position (hsink->element), 40 * GST_MSECOND);
+  /* After the clear the position stays what it was when it went out. */
+  fail_unless_equals_uint64 (query_position (hsink->element), played_position);
   fail_unless (gst_harness_push_event (hsink, gst_event_new_flush_stop (TRUE)));
 
   for (i = 0; i < 5; i++)
