@@ -17,6 +17,7 @@
 G_BEGIN_DECLS
 
 typedef struct _BridgeCall BridgeCall;
+typedef struct _BridgeLogClient BridgeLogClient;
 
 typedef struct
 {
@@ -25,6 +26,7 @@ typedef struct
   BridgeMetrics *metrics;
   GMainLoop *loop;
   SoupServer *server;
+  GSocketService *service;      /* accepts for the server (see bridge-server.c) */
   guint port;
 
   /* The model endpoint the calls use (the local model's in local mode). */
@@ -32,7 +34,7 @@ typedef struct
 
   GHashTable *calls;            /* id -> BridgeCall (owned) */
   guint next_call_number;
-  GPtrArray *log_clients;       /* SoupWebsocketConnection, /logs */
+  GPtrArray *log_clients;       /* BridgeLogClient, /logs */
 
   gint64 started_us;            /* monotonic */
   gboolean draining;

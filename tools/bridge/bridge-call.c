@@ -49,7 +49,9 @@ struct _BridgeCall
   gchar *end_reason;
 
   /* summary */
-  guint turns;
+  guint turns;                  /* caller turns the model answered */
+  gboolean turn_waiting;        /* speech stopped, no response yet */
+  guint responses;
   guint transcripts;
   guint truncations;
   guint speech_started;
@@ -140,9 +142,11 @@ configure_elements (BridgeCall * call, GError ** error)
         GstElement *e = g_value_get_object (&item);
         const gchar *factory = factory_name (e);
 
-        /* A live call has no preroll: a sink waiting for its first buffer
-         * (twiliosink before the model speaks, the assistant recording)
-         * would hold the whole pipeline in PAUSED. */
+        /* A live call has no preroll: nothing flows before PLAYING, and a
+         * sink waiting for its first buffer holds the call in PAUSED. The
+         * GAP events of openairealtimesrc preroll twiliosink, but not the
+         * recording branches or whatever sinks a template holds
+         * (docs/launcher.md). */
         if (GST_OBJECT_FLAG_IS_SET (e, GST_ELEMENT_FLAG_SINK)
             && g_object_class_find_property (G_OBJECT_GET_CLASS (e), "async"))
           g_object_set (e, "async", FALSE, NULL);
@@ -256,7 +260,7 @@ account_element_message (BridgeCall * call, const GstStructure * s)
   } else if (g_str_equal (name, "realtime-response-done")) {
     gint in = 0, out = 0, total = 0;
 
-    call->turns++;
+    call->responses++;
     gst_structure_get_int (s, "input-tokens", &in);
     gst_structure_get_int (s, "output-tokens", &out);
     gst_structure_get_int (s, "total-tokens", &total);
@@ -264,6 +268,14 @@ account_element_message (BridgeCall * call, const GstStructure * s)
     call->output_tokens += MAX (out, 0);
     call->total_tokens += MAX (total, 0);
     bridge_metrics_tokens (m, in, out);
+  } else if (g_str_equal (name, "realtime-speech-stopped")) {
+    call->turn_waiting = TRUE;
+  } else if (g_str_equal (name, "realtime-response-created")) {
+    /* A greeting or a second response to one turn (after a function call)
+     * is not another turn of the caller. */
+    if (call->turn_waiting)
+      call->turns++;
+    call->turn_waiting = FALSE;
   } else if (g_str_equal (name, "realtime-connected")) {
     call->model_connected = TRUE;
   } else if (g_str_equal (name, "realtime-reconnecting")) {
@@ -512,6 +524,7 @@ log_summary (BridgeCall * call)
       call->end_reason ? call->end_reason : "ended");
   json_object_set_double_member (f, "duration-s", duration_s);
   json_object_set_int_member (f, "turns", call->turns);
+  json_object_set_int_member (f, "responses", call->responses);
   json_object_set_int_member (f, "transcripts", call->transcripts);
   json_object_set_int_member (f, "speech-started", call->speech_started);
   json_object_set_int_member (f, "truncations", call->truncations);

@@ -12,6 +12,7 @@
 #include "bridge-webhook.h"
 
 #include <string.h>
+#include <gio/gnetworking.h>
 
 #define MAX_LOG_CLIENTS 32
 #define LOG_CLIENT_MAX_INCOMING 4096
@@ -98,6 +99,52 @@ at_capacity (BridgeApp * app)
   return g_hash_table_size (app->calls) >= (guint) app->config->max_calls;
 }
 
+/* TRUE when the request carries a valid X-Twilio-Signature over
+ * @signed_url (and @form), or no auth token is configured; otherwise answers
+ * 403 and logs @refused_event. */
+static gboolean
+signature_accepted (BridgeApp * app, SoupServerMessage * msg,
+    const gchar * path, const gchar * signed_url, GArray * form,
+    const gchar * refused_event, const gchar * call_sid)
+{
+  SoupMessageHeaders *headers;
+  const gchar *signature;
+
+  if (!app->config->twilio_auth_token)
+    return TRUE;
+  headers = soup_server_message_get_request_headers (msg);
+  signature = soup_message_headers_get_one (headers, "X-Twilio-Signature");
+  if (bridge_webhook_signature_valid (app->config->twilio_auth_token,
+          signature, signed_url, form))
+    return TRUE;
+  bridge_metrics_call_refused (app->metrics, "signature");
+  log_refusal (app, refused_event, path, "signature",
+      signature ? "X-Twilio-Signature does not match the public URL" :
+      "X-Twilio-Signature header missing", call_sid, msg);
+  respond_error (msg, SOUP_STATUS_FORBIDDEN, "invalid signature");
+  return FALSE;
+}
+
+/* A GET's parameters come from the query (Twilio signs them as part of the
+ * URL); a POST's from the form body, every pair kept for the signature. */
+static GArray *
+webhook_params (SoupServerMessage * msg, const gchar * method, GError ** error)
+{
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autofree gchar *text = NULL;
+  gsize size = 0;
+  const gchar *data;
+
+  if (g_str_equal (method, "GET"))
+    return bridge_form_decode (g_uri_get_query (uri), error);
+  bytes = soup_message_body_flatten (soup_server_message_get_request_body
+      (msg));
+  data = g_bytes_get_data (bytes, &size);
+  text = g_strndup (data ? data : "", size);
+  return bridge_form_decode (text, error);
+}
+
 static void
 twiml_handler (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, GHashTable * query, gpointer user_data)
@@ -105,11 +152,13 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
   BridgeApp *app = user_data;
   const gchar *method = soup_server_message_get_method (msg);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  g_autoptr (GHashTable) form = NULL;
-  GHashTable *params;
+  g_autoptr (GArray) params = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *stream_url = NULL;
   g_autofree gchar *twiml = NULL;
+  g_autofree gchar *signed_url = NULL;
   const gchar *call_sid;
+  gboolean is_post;
 
   if (g_strcmp0 (method, "GET") != 0 && g_strcmp0 (method, "POST") != 0) {
     soup_message_headers_replace (soup_server_message_get_response_headers
@@ -117,13 +166,9 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
     respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "use GET or POST");
     return;
   }
-  if (g_str_equal (method, "POST")) {
-    SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  is_post = g_str_equal (method, "POST");
+  if (is_post) {
     const gchar *type = soup_message_headers_get_content_type (headers, NULL);
-    g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-    gsize size = 0;
-    const gchar *data = g_bytes_get_data (bytes, &size);
-    g_autofree gchar *text = g_strndup (data ? data : "", size);
 
     if (type && g_ascii_strcasecmp (type,
             "application/x-www-form-urlencoded") != 0) {
@@ -131,31 +176,22 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
           "expected application/x-www-form-urlencoded");
       return;
     }
-    form = soup_form_decode (text);
-    params = form;
-  } else {
-    params = query;
   }
-  call_sid = params ? g_hash_table_lookup (params, "CallSid") : NULL;
-
-  if (app->config->twilio_auth_token) {
-    GUri *uri = soup_server_message_get_uri (msg);
-    const gchar *signature = soup_message_headers_get_one (headers,
-        "X-Twilio-Signature");
-    g_autofree gchar *signed_url =
-        bridge_public_http_url (app->config->public_url, path,
-        g_uri_get_query (uri));
-
-    if (!bridge_twilio_signature_valid (app->config->twilio_auth_token,
-            signed_url, form, signature)) {
-      bridge_metrics_call_refused (app->metrics, "signature");
-      log_refusal (app, "webhook-refused", path, "signature",
-          signature ? "X-Twilio-Signature does not match the public URL" :
-          "X-Twilio-Signature header missing", call_sid, msg);
-      respond_error (msg, SOUP_STATUS_FORBIDDEN, "invalid signature");
-      return;
-    }
+  params = webhook_params (msg, method, &error);
+  if (!params) {
+    log_refusal (app, "request-refused", path, "malformed", error->message,
+        NULL, msg);
+    respond_error (msg, SOUP_STATUS_BAD_REQUEST, error->message);
+    return;
   }
+  call_sid = bridge_form_lookup (params, "CallSid");
+
+  signed_url = app->config->public_url ?
+      bridge_public_http_url (app->config->public_url, path,
+      g_uri_get_query (soup_server_message_get_uri (msg))) : NULL;
+  if (!signature_accepted (app, msg, path, signed_url,
+          is_post ? params : NULL, "webhook-refused", call_sid))
+    return;
 
   bridge_metrics_webhook (app->metrics);
   if (app->draining || at_capacity (app)) {
@@ -180,11 +216,10 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
     stream_url = g_strdup_printf ("wss://%s/call", host ? host : "localhost");
   }
   {
+    const gchar *from = bridge_form_lookup (params, "From");
+    const gchar *to = bridge_form_lookup (params, "To");
     const gchar *pairs[] = {
-      "CallSid", call_sid,
-      "From", params ? g_hash_table_lookup (params, "From") : NULL,
-      "To", params ? g_hash_table_lookup (params, "To") : NULL,
-      NULL, NULL
+      "CallSid", call_sid, "From", from, "To", to, NULL, NULL
     };
     BridgeLogIds ids = { NULL, call_sid, NULL };
 
@@ -201,7 +236,7 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
     twiml = bridge_twiml_connect_stream (stream_url, compact);
     bridge_log_emitv (app->log, "info", &ids, "webhook",
         "method", G_TYPE_STRING, method,
-        "from", G_TYPE_STRING, pairs[3], "to", G_TYPE_STRING, pairs[5],
+        "from", G_TYPE_STRING, from, "to", G_TYPE_STRING, to,
         "stream-url", G_TYPE_STRING, stream_url, NULL);
   }
   respond (msg, SOUP_STATUS_OK, "text/xml", twiml);
@@ -215,25 +250,13 @@ call_precheck_handler (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, GHashTable * query, gpointer user_data)
 {
   BridgeApp *app = user_data;
+  /* Twilio signs the <Stream url> it was given, without query. */
+  g_autofree gchar *signed_url = app->config->public_url ?
+      bridge_public_ws_url (app->config->public_url, path) : NULL;
 
-  if (app->config->twilio_auth_token) {
-    SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-    const gchar *signature = soup_message_headers_get_one (headers,
-        "X-Twilio-Signature");
-    /* Twilio signs the <Stream url> it was given, without query. */
-    g_autofree gchar *signed_url =
-        bridge_public_ws_url (app->config->public_url, path);
-
-    if (!bridge_twilio_signature_valid (app->config->twilio_auth_token,
-            signed_url, NULL, signature)) {
-      bridge_metrics_call_refused (app->metrics, "signature");
-      log_refusal (app, "media-refused", path, "signature",
-          signature ? "X-Twilio-Signature does not match the public URL" :
-          "X-Twilio-Signature header missing", NULL, msg);
-      respond_error (msg, SOUP_STATUS_FORBIDDEN, "invalid signature");
-      return;
-    }
-  }
+  if (!signature_accepted (app, msg, path, signed_url, NULL, "media-refused",
+          NULL))
+    return;
   if (app->draining || at_capacity (app)) {
     const gchar *reason = app->draining ? "draining" : "max-calls";
 
@@ -339,6 +362,159 @@ metrics_handler (SoupServer * server, SoupServerMessage * msg,
 
 /* ---- /logs --------------------------------------------------------------- */
 
+/* A /logs client that does not read must not make the launcher queue events
+ * without bound: libsoup queues every frame it cannot write yet. Frames go
+ * to libsoup only while the socket takes them; the rest wait here, and a
+ * client whose wait grows beyond this is disconnected. */
+#define LOG_CLIENT_MAX_BACKLOG (1024 * 1024)
+
+struct _BridgeLogClient
+{
+  BridgeApp *app;
+  SoupWebsocketConnection *conn;
+  GPollableOutputStream *out;   /* NULL: not pollable, send directly */
+  GSource *writable;            /* set while events wait */
+  GQueue backlog;               /* gchar *, oldest first */
+  gsize backlog_bytes;
+  gchar *remote;
+  gulong closed_id;
+};
+
+static void
+log_client_free (BridgeLogClient * client)
+{
+  if (client->writable) {
+    g_source_destroy (client->writable);
+    g_source_unref (client->writable);
+  }
+  g_queue_clear_full (&client->backlog, g_free);
+  if (client->closed_id)
+    g_signal_handler_disconnect (client->conn, client->closed_id);
+  g_object_unref (client->conn);
+  g_free (client->remote);
+  g_free (client);
+}
+
+static gboolean
+log_client_free_idle (gpointer client)
+{
+  log_client_free (client);
+  return G_SOURCE_REMOVE;
+}
+
+/* Removes @client from the list; freed from an idle, never inside one of
+ * its connection's signal emissions. */
+static void
+log_client_forget (BridgeLogClient * client)
+{
+  BridgeApp *app = client->app;
+  guint index;
+
+  if (client->closed_id) {
+    g_signal_handler_disconnect (client->conn, client->closed_id);
+    client->closed_id = 0;
+  }
+  if (app->log_clients && g_ptr_array_find (app->log_clients, client, &index)) {
+    g_ptr_array_steal_index (app->log_clients, index);
+    g_idle_add (log_client_free_idle, client);
+  }
+}
+
+static void
+on_log_client_closed (SoupWebsocketConnection * conn, gpointer user_data)
+{
+  log_client_forget (user_data);
+}
+
+static void
+log_client_drop (BridgeLogClient * client)
+{
+  BridgeApp *app = client->app;
+  guint waiting = g_queue_get_length (&client->backlog);
+  gsize bytes = client->backlog_bytes;
+  g_autofree gchar *remote = g_strdup (client->remote);
+
+  /* Out of the list first: the event below goes to the other clients. */
+  log_client_forget (client);
+  if (soup_websocket_connection_get_state (client->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (client->conn,
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading fast enough");
+  bridge_log_emitv (app->log, "warning", NULL, "logs-client-dropped",
+      "remote", G_TYPE_STRING, remote,
+      "message", G_TYPE_STRING, "a /logs client did not read its events; "
+      "disconnected", "waiting-events", G_TYPE_INT, (gint) waiting,
+      "waiting-bytes", G_TYPE_INT64, (gint64) bytes,
+      "limit-bytes", G_TYPE_INT, LOG_CLIENT_MAX_BACKLOG,
+      "clients", G_TYPE_INT, (gint) app->log_clients->len, NULL);
+}
+
+static gboolean
+log_client_can_send (BridgeLogClient * client)
+{
+  return !client->out || g_pollable_output_stream_is_writable (client->out);
+}
+
+/* Hands waiting events to libsoup while the socket takes them. libsoup
+ * writes a frame as soon as it is queued, so a full socket shows at once. */
+static void
+log_client_flush (BridgeLogClient * client)
+{
+  gchar *json;
+
+  /* A failed write closes the connection from inside send_text (). */
+  while ((json = g_queue_peek_head (&client->backlog))
+      && soup_websocket_connection_get_state (client->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN && log_client_can_send (client)) {
+    g_queue_pop_head (&client->backlog);
+    client->backlog_bytes -= strlen (json);
+    soup_websocket_connection_send_text (client->conn, json);
+    g_free (json);
+  }
+}
+
+static gboolean
+on_log_client_writable (GObject * stream, gpointer user_data)
+{
+  BridgeLogClient *client = user_data;
+
+  if (soup_websocket_connection_get_state (client->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    log_client_flush (client);
+    if (!g_queue_is_empty (&client->backlog))
+      return G_SOURCE_CONTINUE;
+  }
+  g_clear_pointer (&client->writable, g_source_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+log_client_send (BridgeLogClient * client, const gchar * json)
+{
+  gsize len = strlen (json);
+
+  if (soup_websocket_connection_get_state (client->conn) !=
+      SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  if (g_queue_is_empty (&client->backlog) && log_client_can_send (client)) {
+    soup_websocket_connection_send_text (client->conn, json);
+    return;
+  }
+  if (client->backlog_bytes + len > LOG_CLIENT_MAX_BACKLOG) {
+    log_client_drop (client);
+    return;
+  }
+  g_queue_push_tail (&client->backlog, g_strdup (json));
+  client->backlog_bytes += len;
+  if (!client->writable) {
+    client->writable = g_pollable_output_stream_create_source (client->out,
+        NULL);
+    g_source_set_callback (client->writable,
+        (GSourceFunc) G_CALLBACK (on_log_client_writable), client, NULL);
+    g_source_attach (client->writable, NULL);
+  }
+}
+
 static void
 logs_precheck_handler (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, GHashTable * query, gpointer user_data)
@@ -352,40 +528,32 @@ logs_precheck_handler (SoupServer * server, SoupServerMessage * msg,
         "too many /logs clients");
 }
 
-static gboolean
-unref_later (gpointer object)
-{
-  g_object_unref (object);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_log_client_closed (SoupWebsocketConnection * conn, gpointer user_data)
-{
-  BridgeApp *app = user_data;
-
-  /* Not the last unref inside the connection's own signal emission. */
-  guint index;
-
-  if (g_ptr_array_find (app->log_clients, conn, &index)) {
-    g_ptr_array_steal_index (app->log_clients, index);
-    g_idle_add (unref_later, conn);
-  }
-}
-
 static void
 logs_websocket_handler (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, SoupWebsocketConnection * conn, gpointer user_data)
 {
   BridgeApp *app = user_data;
+  BridgeLogClient *client = g_new0 (BridgeLogClient, 1);
+  GOutputStream *out =
+      g_io_stream_get_output_stream (soup_websocket_connection_get_io_stream
+      (conn));
 
   /* Clients only listen: whatever they send is small or refused. */
   g_object_set (conn, "max-incoming-payload-size",
       (guint64) LOG_CLIENT_MAX_INCOMING, NULL);
-  g_ptr_array_add (app->log_clients, g_object_ref (conn));
-  g_signal_connect (conn, "closed", G_CALLBACK (on_log_client_closed), app);
+  client->app = app;
+  client->conn = g_object_ref (conn);
+  client->remote = g_strdup (client_address (msg));
+  g_queue_init (&client->backlog);
+  /* libsoup itself requires pollable streams; checked all the same. */
+  if (G_IS_POLLABLE_OUTPUT_STREAM (out)
+      && g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
+    client->out = G_POLLABLE_OUTPUT_STREAM (out);
+  g_ptr_array_add (app->log_clients, client);
+  client->closed_id = g_signal_connect (conn, "closed",
+      G_CALLBACK (on_log_client_closed), client);
   bridge_log_emitv (app->log, "info", NULL, "logs-client-connected",
-      "remote", G_TYPE_STRING, client_address (msg),
+      "remote", G_TYPE_STRING, client->remote,
       "clients", G_TYPE_INT, (gint) app->log_clients->len, NULL);
 }
 
@@ -393,13 +561,17 @@ static void
 send_to_log_clients (const gchar * json, gpointer user_data)
 {
   BridgeApp *app = user_data;
+  g_autoptr (GPtrArray) clients = NULL;
   guint i;
 
-  for (i = 0; i < app->log_clients->len; i++) {
-    SoupWebsocketConnection *conn = g_ptr_array_index (app->log_clients, i);
+  /* A copy: a slow client leaves the list while we walk it. */
+  clients = g_ptr_array_copy (app->log_clients, NULL, NULL);
+  g_ptr_array_set_free_func (clients, NULL);    /* borrowed */
+  for (i = 0; i < clients->len; i++) {
+    BridgeLogClient *client = g_ptr_array_index (clients, i);
 
-    if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_send_text (conn, json);
+    if (g_ptr_array_find (app->log_clients, client, NULL))
+      log_client_send (client, json);
   }
 }
 
@@ -413,39 +585,89 @@ default_handler (SoupServer * server, SoupServerMessage * msg,
       "not found; endpoints: /twiml /call /health /metrics /logs");
 }
 
-static guint
-listening_port (SoupServer * server)
+/* The launcher accepts connections itself and hands them to libsoup:
+ * libsoup 3.2's own listener leaks the GSocket of every accepted
+ * connection, which a server that runs for months cannot afford. */
+static gboolean
+on_incoming (GSocketService * service, GSocketConnection * connection,
+    GObject * source_object, gpointer user_data)
 {
-  GSList *uris = soup_server_get_uris (server);
-  guint port = 0;
+  BridgeApp *app = user_data;
+  g_autoptr (GSocketAddress) local = NULL;
+  g_autoptr (GSocketAddress) remote = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (uris)
-    port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return port;
+  /* Media frames are small and periodic: no Nagle delay. */
+  g_socket_set_option (g_socket_connection_get_socket (connection),
+      IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  local = g_socket_connection_get_local_address (connection, &error);
+  if (local)
+    remote = g_socket_connection_get_remote_address (connection, &error);
+  if (!remote)
+    return TRUE;                /* the peer is already gone */
+  if (!soup_server_accept_iostream (app->server, G_IO_STREAM (connection),
+          local, remote, &error))
+    bridge_log_emitv (app->log, "warning", NULL, "accept-failed",
+        "message", G_TYPE_STRING, error->message, NULL);
+  return TRUE;
+}
+
+static gboolean
+listen_on (BridgeApp * app, GError ** error)
+{
+  const BridgeConfig *c = app->config;
+  GSocketListener *listener;
+  guint16 port = 0;
+
+  app->service = g_socket_service_new ();
+  listener = G_SOCKET_LISTENER (app->service);
+  if (c->address) {
+    g_autoptr (GSocketAddress) address =
+        g_inet_socket_address_new_from_string (c->address, c->port);
+    g_autoptr (GSocketAddress) effective = NULL;
+
+    if (!address) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "'%s' is not an IP address to listen on", c->address);
+      return FALSE;
+    }
+    if (!g_socket_listener_add_address (listener, address,
+            G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective,
+            error))
+      return FALSE;
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  } else if (c->port == 0) {
+    port = g_socket_listener_add_any_inet_port (listener, NULL, error);
+    if (port == 0)
+      return FALSE;
+  } else {
+    if (!g_socket_listener_add_inet_port (listener, c->port, NULL, error))
+      return FALSE;
+    port = c->port;
+  }
+  g_signal_connect (app->service, "incoming", G_CALLBACK (on_incoming), app);
+  g_socket_service_start (app->service);
+  app->port = port;
+  return TRUE;
 }
 
 gboolean
 bridge_server_start (BridgeApp * app, GError ** error)
 {
-  const BridgeConfig *c = app->config;
-  gboolean ok;
+  const gchar *paths[] = { "/", "/twiml", "/call", "/health", "/metrics",
+    "/logs"
+  };
+  guint i;
 
-  app->log_clients = g_ptr_array_new_with_free_func (g_object_unref);
+  app->log_clients =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) log_client_free);
   app->server = soup_server_new ("server-header",
       "realtime-bridge/" VERSION " ", NULL);
   /* Early and normal handlers are matched together by the most specific
    * path: the size cap must be registered on every path. */
-  {
-    const gchar *paths[] = { "/", "/twiml", "/call", "/health", "/metrics",
-      "/logs"
-    };
-    guint i;
-
-    for (i = 0; i < G_N_ELEMENTS (paths); i++)
-      soup_server_add_early_handler (app->server, paths[i], early_handler,
-          app, NULL);
-  }
+  for (i = 0; i < G_N_ELEMENTS (paths); i++)
+    soup_server_add_early_handler (app->server, paths[i], early_handler,
+        app, NULL);
   soup_server_add_handler (app->server, NULL, default_handler, app, NULL);
   soup_server_add_handler (app->server, "/twiml", twiml_handler, app, NULL);
   soup_server_add_handler (app->server, "/call", call_precheck_handler, app,
@@ -460,23 +682,7 @@ bridge_server_start (BridgeApp * app, GError ** error)
       logs_websocket_handler, app, NULL);
   bridge_log_set_subscriber (app->log, send_to_log_clients, app);
 
-  if (c->address) {
-    g_autoptr (GSocketAddress) address =
-        g_inet_socket_address_new_from_string (c->address, c->port);
-
-    if (!address) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-          "'%s' is not an IP address to listen on", c->address);
-      return FALSE;
-    }
-    ok = soup_server_listen (app->server, address, 0, error);
-  } else {
-    ok = soup_server_listen_all (app->server, c->port, 0, error);
-  }
-  if (!ok)
-    return FALSE;
-  app->port = listening_port (app->server);
-  return TRUE;
+  return listen_on (app, error);
 }
 
 void
@@ -485,15 +691,24 @@ bridge_server_stop (BridgeApp * app)
   guint i;
 
   bridge_log_set_subscriber (app->log, NULL, NULL);
+  if (app->service) {
+    g_socket_service_stop (app->service);
+    g_socket_listener_close (G_SOCKET_LISTENER (app->service));
+    g_signal_handlers_disconnect_by_func (app->service, on_incoming, app);
+    g_clear_object (&app->service);
+  }
   if (app->log_clients) {
     for (i = 0; i < app->log_clients->len; i++) {
-      SoupWebsocketConnection *conn = g_ptr_array_index (app->log_clients, i);
+      BridgeLogClient *client = g_ptr_array_index (app->log_clients, i);
 
-      g_signal_handlers_disconnect_by_func (conn, on_log_client_closed, app);
-      if (soup_websocket_connection_get_state (conn) ==
+      if (client->closed_id) {
+        g_signal_handler_disconnect (client->conn, client->closed_id);
+        client->closed_id = 0;
+      }
+      if (soup_websocket_connection_get_state (client->conn) ==
           SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-            "shutting down");
+        soup_websocket_connection_close (client->conn,
+            SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "shutting down");
     }
     g_clear_pointer (&app->log_clients, g_ptr_array_unref);
   }

@@ -1,13 +1,15 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * TwiML answers and X-Twilio-Signature for the launcher. Pure: no I/O.
+ * TwiML answers, form bodies and X-Twilio-Signature checks for the
+ * launcher. Pure: no I/O.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "bridge-webhook.h"
+#include "twiliosignature.h"
 
 #include <string.h>
 
@@ -99,39 +101,85 @@ bridge_public_ws_url (const gchar * public_url, const gchar * path)
   return g_strconcat (public_url, path, NULL);
 }
 
-static gint
-compare_names (gconstpointer a, gconstpointer b)
+static void
+clear_param (gpointer data)
 {
-  /* Byte order, as Twilio sorts ("Unix-style case-sensitive"). */
-  return strcmp (*(const gchar * const *) a, *(const gchar * const *) b);
+  TwilioParam *param = data;
+
+  g_free ((gchar *) param->name);
+  g_free ((gchar *) param->value);
 }
 
-gchar *
-bridge_twilio_signature (const gchar * auth_token, const gchar * url,
-    GHashTable * params)
+/* One side of a pair: '+' is a space, then %-escapes; NULL if malformed. */
+static gchar *
+form_unescape (const gchar * start, gsize len)
 {
-  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA1,
-      (const guchar *) auth_token, strlen (auth_token));
-  guint8 digest[20];
-  gsize digest_len = sizeof (digest);
+  g_autofree gchar *plus = g_strndup (start, len);
+  gchar *text, *p;
 
-  g_hmac_update (hmac, (const guchar *) url, strlen (url));
-  if (params && g_hash_table_size (params) > 0) {
-    guint n = 0, i;
-    g_autofree gpointer keys = g_hash_table_get_keys_as_array (params, &n);
-    const gchar **names = keys;
+  for (p = plus; *p; p++)
+    if (*p == '+')
+      *p = ' ';
+  text = g_uri_unescape_string (plus, NULL);
+  if (text && !g_utf8_validate (text, -1, NULL))
+    g_clear_pointer (&text, g_free);
+  return text;
+}
 
-    qsort (names, n, sizeof (gchar *), compare_names);
-    for (i = 0; i < n; i++) {
-      const gchar *value = g_hash_table_lookup (params, names[i]);
+GArray *
+bridge_form_decode (const gchar * body, GError ** error)
+{
+  GArray *form = g_array_new (FALSE, FALSE, sizeof (TwilioParam));
+  const gchar *pair = body ? body : "";
 
-      g_hmac_update (hmac, (const guchar *) names[i], strlen (names[i]));
-      if (value)
-        g_hmac_update (hmac, (const guchar *) value, strlen (value));
+  g_array_set_clear_func (form, clear_param);
+  while (*pair) {
+    gsize len = strcspn (pair, "&");
+    const gchar *eq = memchr (pair, '=', len);
+    gsize name_len = eq ? (gsize) (eq - pair) : len;
+    TwilioParam param;
+
+    if (len > 0) {
+      param.name = form_unescape (pair, name_len);
+      param.value = eq ? form_unescape (eq + 1, len - name_len - 1) :
+          g_strdup ("");
+      if (!param.name || !param.value) {
+        g_set_error (error, G_URI_ERROR, G_URI_ERROR_FAILED,
+            "malformed form field %u: bad %%-escape or not UTF-8",
+            form->len + 1);
+        clear_param (&param);
+        g_array_unref (form);
+        return NULL;
+      }
+      g_array_append_val (form, param);
     }
+    pair += len;
+    if (*pair == '&')
+      pair++;
   }
-  g_hmac_get_digest (hmac, digest, &digest_len);
-  return g_base64_encode (digest, digest_len);
+  return form;
+}
+
+const gchar *
+bridge_form_lookup (GArray * form, const gchar * name)
+{
+  guint i;
+
+  for (i = 0; form && i < form->len; i++) {
+    const TwilioParam *param = &g_array_index (form, TwilioParam, i);
+
+    if (g_str_equal (param->name, name))
+      return param->value;
+  }
+  return NULL;
+}
+
+gboolean
+bridge_webhook_signature_valid (const gchar * auth_token,
+    const gchar * signature, const gchar * signed_url, GArray * form)
+{
+  return twilio_signature_validate (auth_token, signature, signed_url,
+      form ? (const TwilioParam *) form->data : NULL, form ? form->len : 0);
 }
 
 gboolean
@@ -149,98 +197,6 @@ bridge_secure_equal (const gchar * a, const gchar * b)
   for (i = 0; i < la; i++)
     diff |= (guint8) a[i] ^ (guint8) (i < lb ? b[i] : 0);
   return diff == 0;
-}
-
-/* Splits scheme://authority/rest; returns FALSE on a URL without "://". */
-static gboolean
-split_url (const gchar * url, gchar ** scheme, gchar ** host, gchar ** port,
-    gchar ** rest)
-{
-  const gchar *sep = strstr (url, "://");
-  const gchar *authority, *end, *colon;
-
-  if (!sep)
-    return FALSE;
-  authority = sep + 3;
-  end = authority + strcspn (authority, "/?#");
-  colon = memchr (authority, ':', end - authority);
-  *scheme = g_strndup (url, sep - url);
-  if (colon) {
-    *host = g_strndup (authority, colon - authority);
-    *port = g_strndup (colon + 1, end - colon - 1);
-  } else {
-    *host = g_strndup (authority, end - authority);
-    *port = NULL;
-  }
-  *rest = g_strdup (end);
-  return TRUE;
-}
-
-static const gchar *
-default_port (const gchar * scheme)
-{
-  if (g_str_equal (scheme, "https") || g_str_equal (scheme, "wss"))
-    return "443";
-  return "80";
-}
-
-static void
-add_slash_variants (GPtrArray * out, const gchar * url)
-{
-  const gchar *q = url + strcspn (url, "?");
-  gsize path_len = q - url;
-
-  g_ptr_array_add (out, g_strdup (url));
-  if (path_len > 0 && url[path_len - 1] == '/') {
-    g_autofree gchar *head = g_strndup (url, path_len - 1);
-
-    /* Do not strip the slash of a bare "scheme://host/". */
-    if (!g_str_has_suffix (head, ":/") && strstr (head, "://")
-        && strchr (strstr (head, "://") + 3, '/'))
-      g_ptr_array_add (out, g_strconcat (head, q, NULL));
-  } else {
-    g_autofree gchar *head = g_strndup (url, path_len);
-
-    g_ptr_array_add (out, g_strconcat (head, "/", q, NULL));
-  }
-}
-
-gboolean
-bridge_twilio_signature_valid (const gchar * auth_token, const gchar * url,
-    GHashTable * params, const gchar * signature)
-{
-  g_autoptr (GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
-  g_autofree gchar *scheme = NULL;
-  g_autofree gchar *host = NULL;
-  g_autofree gchar *port = NULL;
-  g_autofree gchar *rest = NULL;
-  gboolean valid = FALSE;
-  guint i;
-
-  if (!auth_token || !signature || !*signature || !url)
-    return FALSE;
-
-  add_slash_variants (candidates, url);
-  if (split_url (url, &scheme, &host, &port, &rest)) {
-    g_autofree gchar *without_port = g_strconcat (scheme, "://", host, rest,
-        NULL);
-    g_autofree gchar *with_default = g_strconcat (scheme, "://", host, ":",
-        default_port (scheme), rest, NULL);
-
-    if (port)
-      add_slash_variants (candidates, without_port);
-    else
-      add_slash_variants (candidates, with_default);
-  }
-
-  /* Check every candidate, so timing does not tell which one matched. */
-  for (i = 0; i < candidates->len; i++) {
-    g_autofree gchar *expected = bridge_twilio_signature (auth_token,
-        g_ptr_array_index (candidates, i), params);
-
-    valid |= bridge_secure_equal (expected, signature);
-  }
-  return valid;
 }
 
 gboolean

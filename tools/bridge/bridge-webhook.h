@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Pure Twilio HTTP helpers of the launcher: TwiML answers, the URLs Twilio
- * signs, X-Twilio-Signature validation, bearer tokens. No I/O.
+ * signs, form bodies as Twilio signs them, bearer tokens. No I/O.
+ * X-Twilio-Signature itself is twiliosignature.h (twilio_protocol_dep).
  */
 #pragma once
 
@@ -29,15 +30,23 @@ gchar *bridge_public_http_url (const gchar * public_url, const gchar * path,
 /* The same with https -> wss, http -> ws. */
 gchar *bridge_public_ws_url (const gchar * public_url, const gchar * path);
 
-/* base64 (HMAC-SHA1 (token, url + sorted(name + value)...)). @params may be
- * NULL (a GET or a WebSocket upgrade). */
-gchar *bridge_twilio_signature (const gchar * auth_token, const gchar * url,
-    GHashTable * params);
+/* An application/x-www-form-urlencoded body as name/value pairs in the
+ * order received, repeated names kept: Twilio signs every pair (its SDKs
+ * sort by name, then value, and count an identical pair once, which
+ * twilio_signature_validate () does). '+' is a space; a pair without '='
+ * has an empty value. Returns NULL (and sets @error) on a bad %-escape or
+ * a name or value that is not UTF-8. The array owns its strings. */
+GArray *bridge_form_decode (const gchar * body, GError ** error);
 
-/* Tries the documented URL variants: as given, port removed, default port
- * added, trailing slash toggled. Constant-time comparison. */
-gboolean bridge_twilio_signature_valid (const gchar * auth_token,
-    const gchar * url, GHashTable * params, const gchar * signature);
+/* The first value of @name in a decoded form, or NULL. */
+const gchar *bridge_form_lookup (GArray * form, const gchar * name);
+
+/* X-Twilio-Signature of a request to @path?@query as Twilio reached it at
+ * @public_url (see bridge_public_http_url), over @form (NULL: a GET or an
+ * upgrade). The documented URL variants are tried by
+ * twilio_signature_validate () (twiliosignature.h). */
+gboolean bridge_webhook_signature_valid (const gchar * auth_token,
+    const gchar * signature, const gchar * signed_url, GArray * form);
 
 /* Constant-time string equality (for tokens). NULL never matches. */
 gboolean bridge_secure_equal (const gchar * a, const gchar * b);

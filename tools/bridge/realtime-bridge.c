@@ -13,6 +13,8 @@
 #endif
 
 #include <stdlib.h>
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <unistd.h>
 #include <signal.h>
 #include <glib-unix.h>
@@ -226,6 +228,14 @@ main (int argc, char **argv)
   }
   if (!ensure_plugins (&error)) {
     g_printerr ("realtime-bridge: %s\n", error->message);
+    bridge_config_free (app.config);
+    return EXIT_FAILURE;
+  }
+
+  if (app.config->record_dir
+      && g_mkdir_with_parents (app.config->record_dir, 0755) != 0) {
+    g_printerr ("realtime-bridge: cannot create the record directory "
+        "'%s': %s\n", app.config->record_dir, g_strerror (errno));
     bridge_config_free (app.config);
     return EXIT_FAILURE;
   }

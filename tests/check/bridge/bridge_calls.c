@@ -4,61 +4,15 @@
  * Whole calls: the real realtime-bridge with its embedded local model,
  * driven by the Twilio call simulator realtime-bridge-call
  * ($REALTIME_BRIDGE_CALL): several concurrent calls, signed and refused
- * calls, a model that cannot be reached, SIGTERM with calls in flight.
+ * calls, a model that cannot be reached, SIGTERM with calls in flight, one
+ * call failing next to a healthy one, a caller who drops mid-answer.
  */
 #include <gst/check/gstcheck.h>
 #include <signal.h>
 #include <string.h>
 
 #include "bridgetestutil.h"
-
-static TestProcess *
-start_callsim (guint port, const gchar * const *extra)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  const gchar *audio = g_getenv ("BRIDGE_TEST_AUDIO");
-  g_autoptr (GError) error = NULL;
-  TestProcess *p;
-  guint i;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("REALTIME_BRIDGE_CALL")));
-  g_ptr_array_add (argv, g_strdup_printf ("--url=ws://127.0.0.1:%u/call",
-          port));
-  g_ptr_array_add (argv, g_strdup ("--json"));
-  if (audio && g_file_test (audio, G_FILE_TEST_EXISTS))
-    g_ptr_array_add (argv, g_strdup_printf ("--audio=%s", audio));
-  for (i = 0; extra && extra[i]; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-  p = test_process_start ((const gchar * const *) argv->pdata, NULL, &error);
-  fail_unless (p != NULL, "%s", error ? error->message : "");
-  return p;
-}
-
-static gint
-finish (TestProcess * p, gdouble timeout_s)
-{
-  gint status = test_process_wait_exit (p, timeout_s);
-
-  if (status != 0) {
-    g_autofree gchar *out = test_process_output (p);
-
-    g_printerr ("process output:\n%s\n", out);
-  }
-  return status;
-}
-
-static gchar *
-stop_bridge (TestProcess * p)
-{
-  gchar *out;
-
-  test_process_signal (p, SIGTERM);
-  fail_unless_equals_int (finish (p, 60), 0);
-  out = test_process_output (p);
-  test_process_free (p);
-  return out;
-}
+#include "localmodel.h"
 
 static guint
 closed_port (void)
@@ -76,6 +30,208 @@ closed_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+#define GATED_KEY "sk-test-gated-model"
+
+/* ---- a gate in front of the local model ---------------------------------- */
+
+/* A TCP relay on its own thread and context in front of a local model
+ * running in this process: while open it splices each connection to the
+ * model; once closed it drops new connections at once, so a call that
+ * starts then cannot reach its model while earlier calls keep theirs. */
+typedef struct
+{
+  LocalModel *model;
+  GThread *thread;
+  GMainContext *ctx;
+  GMainLoop *loop;
+  GSocketService *service;
+  GSocketClient *client;
+  guint port;
+  gint closed;                  /* atomic */
+  gint dropped;                 /* atomic */
+} ModelGate;
+
+static void
+on_spliced (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  g_io_stream_splice_finish (result, NULL);
+}
+
+static void
+on_upstream (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  GSocketConnection *downstream = user_data;
+  GSocketConnection *upstream =
+      g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (source),
+      result, NULL);
+
+  if (upstream) {
+    g_io_stream_splice_async (G_IO_STREAM (downstream),
+        G_IO_STREAM (upstream), G_IO_STREAM_SPLICE_CLOSE_STREAM1 |
+        G_IO_STREAM_SPLICE_CLOSE_STREAM2 | G_IO_STREAM_SPLICE_WAIT_FOR_BOTH,
+        G_PRIORITY_DEFAULT, NULL, on_spliced, NULL);
+    g_object_unref (upstream);
+  } else {
+    g_io_stream_close (G_IO_STREAM (downstream), NULL, NULL);
+  }
+  g_object_unref (downstream);
+}
+
+static gboolean
+on_gate_incoming (GSocketService * service, GSocketConnection * connection,
+    GObject * source_object, gpointer user_data)
+{
+  ModelGate *gate = user_data;
+  g_autofree gchar *target = NULL;
+
+  if (g_atomic_int_get (&gate->closed)) {
+    g_atomic_int_inc (&gate->dropped);
+    g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    return TRUE;
+  }
+  target = g_strdup_printf ("127.0.0.1:%u", local_model_get_port (gate->model));
+  g_socket_client_connect_to_host_async (gate->client, target, 0, NULL,
+      on_upstream, g_object_ref (connection));
+  return TRUE;
+}
+
+static gpointer
+gate_thread (gpointer user_data)
+{
+  ModelGate *gate = user_data;
+
+  g_main_context_push_thread_default (gate->ctx);
+  g_main_loop_run (gate->loop);
+  g_main_context_pop_thread_default (gate->ctx);
+  return NULL;
+}
+
+static ModelGate *
+model_gate_new (void)
+{
+  ModelGate *gate = g_new0 (ModelGate, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  gate->model = local_model_new (NULL, &error);
+  fail_unless (gate->model != NULL, "%s", error ? error->message : "");
+  gate->ctx = g_main_context_new ();
+  gate->loop = g_main_loop_new (gate->ctx, FALSE);
+  /* Sources of the service and the client belong to the gate's context. */
+  g_main_context_push_thread_default (gate->ctx);
+  gate->service = g_socket_service_new ();
+  gate->client = g_socket_client_new ();
+  fail_unless (g_socket_listener_add_address (G_SOCKET_LISTENER
+          (gate->service), any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+          NULL, &bound, &error), "%s", error ? error->message : "");
+  gate->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_signal_connect (gate->service, "incoming", G_CALLBACK (on_gate_incoming),
+      gate);
+  g_socket_service_start (gate->service);
+  g_main_context_pop_thread_default (gate->ctx);
+  gate->thread = g_thread_new ("model-gate", gate_thread, gate);
+  return gate;
+}
+
+static gchar *
+model_gate_url (ModelGate * gate)
+{
+  return g_strdup_printf ("ws://127.0.0.1:%u/v1/realtime", gate->port);
+}
+
+static gboolean
+quit_gate (gpointer user_data)
+{
+  ModelGate *gate = user_data;
+
+  g_socket_service_stop (gate->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (gate->service));
+  g_main_loop_quit (gate->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+model_gate_free (ModelGate * gate)
+{
+  g_main_context_invoke (gate->ctx, quit_gate, gate);
+  g_thread_join (gate->thread);
+  g_object_unref (gate->service);
+  g_object_unref (gate->client);
+  /* Finished splices release their streams here. */
+  while (g_main_context_iteration (gate->ctx, FALSE));
+  g_main_loop_unref (gate->loop);
+  g_main_context_unref (gate->ctx);
+  local_model_free (gate->model);
+  g_free (gate);
+}
+
+static guint
+model_sessions_active (ModelGate * gate)
+{
+  LocalModelStats stats;
+  guint active;
+
+  local_model_get_stats (gate->model, &stats);
+  active = stats.sessions_active;
+  local_model_stats_clear (&stats);
+  return active;
+}
+
+/* Waits until the model has no session open any more. */
+static gboolean
+model_sessions_closed (ModelGate * gate, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+
+  while (model_sessions_active (gate) > 0) {
+    if (g_get_monotonic_time () >= deadline)
+      return FALSE;
+    g_usleep (20 * 1000);       /* the model offers no event to wait on */
+  }
+  return TRUE;
+}
+
+/* A bridge whose model is @gate's, with an API key (never to be logged). */
+static TestProcess *
+start_gated_bridge (ModelGate * gate, guint * port)
+{
+  g_autofree gchar *model_url = model_gate_url (gate);
+  const gchar *args[] = { "--port", "0", "--realtime-url", model_url, NULL };
+  const gchar *env[] = { "OPENAI_API_KEY", GATED_KEY, NULL };
+  TestProcess *bridge = test_bridge_start (args, env);
+
+  *port = test_bridge_port (bridge);
+  return bridge;
+}
+
+static guint
+health_active_calls (guint port)
+{
+  g_autofree gchar *health = g_strdup_printf ("http://127.0.0.1:%u/health",
+      port);
+  g_autofree gchar *body = NULL;
+  GMainContext *ctx = g_main_context_new ();
+  SoupSession *session;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  guint active;
+
+  g_main_context_push_thread_default (ctx);
+  session = soup_session_new ();
+  fail_unless_equals_int (test_http (session, "GET", health, NULL, NULL, NULL,
+          &body), 200);
+  g_object_unref (session);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_pop_thread_default (ctx);
+  g_main_context_unref (ctx);
+  fail_unless (json_parser_load_from_data (parser, body, -1, NULL), "%s", body);
+  active = json_object_get_int_member (json_node_get_object
+      (json_parser_get_root (parser)), "activeCalls");
+  return active;
+}
+
 GST_START_TEST (test_concurrent_calls)
 {
   const gchar *args[] = { "--port", "0", NULL };
@@ -84,7 +240,7 @@ GST_START_TEST (test_concurrent_calls)
   const gchar *sim_args[] = { "--calls=3", "--expect-audio", "--quiet",
     NULL
   };
-  TestProcess *sim = start_callsim (port, sim_args);
+  TestProcess *sim = test_callsim_start (port, sim_args);
   g_autofree gchar *out = NULL;
   g_autoptr (JsonObject) starting = NULL;
 
@@ -94,15 +250,15 @@ GST_START_TEST (test_concurrent_calls)
   fail_unless (strstr (json_object_get_string_member (starting, "message"),
           "local model") != NULL);
 
-  fail_unless_equals_int (finish (sim, 120), 0);
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
   test_process_free (sim);
   /* Every call ended on its own, completed, with its own call SID. */
-  fail_unless (test_process_wait_event (bridge, "call-ended", "call",
-          "call-3", 60) != NULL);
-  fail_unless (test_process_wait_event (bridge, "call-ended", "call",
-          "call-1", 60) != NULL);
-  fail_unless (test_process_wait_event (bridge, "call-ended", "call",
-          "call-2", 60) != NULL);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "call",
+          "call-3", 60));
+  fail_unless (test_process_saw_event (bridge, "call-ended", "call",
+          "call-1", 60));
+  fail_unless (test_process_saw_event (bridge, "call-ended", "call",
+          "call-2", 60));
   fail_unless_equals_int (test_process_count_events (bridge, "call-ended",
           "status", "completed"), 3);
   fail_unless_equals_int (test_process_count_events (bridge, "twilio-start",
@@ -111,7 +267,7 @@ GST_START_TEST (test_concurrent_calls)
           NULL, NULL) >= 3);
   fail_unless (test_process_count_events (bridge, "realtime-session-updated",
           NULL, NULL) >= 3);
-  out = stop_bridge (bridge);
+  out = test_bridge_stop (bridge);
 }
 
 GST_END_TEST;
@@ -135,20 +291,20 @@ GST_START_TEST (test_signed_calls)
   TestProcess *sim;
   g_autofree gchar *out = NULL;
 
-  sim = start_callsim (port, signed_args);
-  fail_unless_equals_int (finish (sim, 120), 0);
+  sim = test_callsim_start (port, signed_args);
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
   test_process_free (sim);
-  fail_unless (test_process_wait_event (bridge, "call-ended", "status",
-          "completed", 60) != NULL);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "status",
+          "completed", 60));
 
-  sim = start_callsim (port, wrong_args);
-  fail_unless (finish (sim, 120) != 0);
+  sim = test_callsim_start (port, wrong_args);
+  fail_unless (test_process_finish (sim, 120) != 0);
   test_process_free (sim);
-  fail_unless (test_process_wait_event (bridge, "media-refused", "reason",
-          "signature", 30) != NULL);
+  fail_unless (test_process_saw_event (bridge, "media-refused", "reason",
+          "signature", 30));
   fail_unless_equals_int (test_process_count_events (bridge,
           "media-connected", NULL, NULL), 1);
-  out = stop_bridge (bridge);
+  out = test_bridge_stop (bridge);
   fail_unless (strstr (out, token) == NULL);
 }
 
@@ -166,7 +322,7 @@ GST_START_TEST (test_model_unreachable)
   TestProcess *bridge = test_bridge_start (args, env);
   guint port = test_bridge_port (bridge);
   const gchar *sim_args[] = { "--quiet", "--max-duration=20000", NULL };
-  TestProcess *sim = start_callsim (port, sim_args);
+  TestProcess *sim = test_callsim_start (port, sim_args);
   g_autoptr (JsonObject) ended = NULL;
   g_autofree gchar *out = NULL;
   g_autofree gchar *health = g_strdup_printf ("http://127.0.0.1:%u/health",
@@ -188,7 +344,7 @@ GST_START_TEST (test_model_unreachable)
           NULL) > 0);
   fail_unless (test_process_count_events (bridge, "realtime-connected", NULL,
           NULL) == 0);
-  finish (sim, 120);
+  test_process_finish (sim, 120);
   test_process_free (sim);
 
   g_main_context_push_thread_default (ctx);
@@ -199,7 +355,7 @@ GST_START_TEST (test_model_unreachable)
   g_main_context_pop_thread_default (ctx);
   g_main_context_unref (ctx);
 
-  out = stop_bridge (bridge);
+  out = test_bridge_stop (bridge);
   fail_unless (strstr (out, key) == NULL, "the API key was logged");
 }
 
@@ -212,22 +368,134 @@ GST_START_TEST (test_shutdown_with_call)
   TestProcess *bridge = test_bridge_start (args, NULL);
   guint port = test_bridge_port (bridge);
   const gchar *sim_args[] = { "--quiet", "--silence-after=2000", NULL };
-  TestProcess *sim = start_callsim (port, sim_args);
+  TestProcess *sim = test_callsim_start (port, sim_args);
   g_autofree gchar *out = NULL;
 
-  fail_unless (test_process_wait_event (bridge, "twilio-start", NULL, NULL,
-          60) != NULL);
+  fail_unless (test_process_saw_event (bridge, "twilio-start", NULL, NULL, 60));
   test_process_signal (bridge, SIGTERM);
-  fail_unless (test_process_wait_event (bridge, "shutdown", "active-calls",
-          "1", 30) != NULL);
-  fail_unless_equals_int (finish (sim, 120), 0);
+  fail_unless (test_process_saw_event (bridge, "shutdown", "active-calls",
+          "1", 30));
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
   test_process_free (sim);
-  fail_unless_equals_int (finish (bridge, 60), 0);
-  fail_unless (test_process_wait_event (bridge, "call-ended", "status",
-          "completed", 1) != NULL);
+  fail_unless_equals_int (test_process_finish (bridge, 60), 0);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "status",
+          "completed", 1));
   out = test_process_output (bridge);
   fail_unless (strstr (out, "\"event\":\"stopped\"") != NULL);
   test_process_free (bridge);
+}
+
+GST_END_TEST;
+
+/* Two calls at the same time in one bridge: the second cannot reach its
+ * model and fails; the first, already talking, completes with its echo.
+ * Afterwards nothing of either call is left: no active call, no model
+ * session, and (under ASan or valgrind) no leak at exit. */
+GST_START_TEST (test_isolation)
+{
+  ModelGate *gate = model_gate_new ();
+  guint port = 0;
+  TestProcess *bridge = start_gated_bridge (gate, &port);
+  const gchar *healthy_args[] = { "--quiet", "--expect-audio",
+    "--silence-after=3000", NULL
+  };
+  const gchar *failing_args[] = { "--quiet", "--max-duration=60000", NULL };
+  TestProcess *healthy, *failing;
+  g_autoptr (JsonObject) failed = NULL;
+  g_autoptr (JsonObject) completed = NULL;
+  g_autofree gchar *out = NULL;
+
+  healthy = test_callsim_start (port, healthy_args);
+  fail_unless (test_process_saw_event (bridge, "realtime-session-updated",
+          "call", "call-1", 60));
+
+  /* From now on no new model connection gets through. */
+  g_atomic_int_set (&gate->closed, TRUE);
+  failing = test_callsim_start (port, failing_args);
+  fail_unless (test_process_saw_event (bridge, "media-connected", "call",
+          "call-2", 60));
+  /* The calls overlap: the first is still on. */
+  fail_unless_equals_int (test_process_count_events (bridge, "call-ended",
+          "call", "call-1"), 0);
+
+  failed = test_process_wait_event (bridge, "call-ended", "call", "call-2",
+      120);
+  fail_unless (failed != NULL);
+  fail_unless_equals_string (json_object_get_string_member (failed, "status"),
+      "failed");
+  fail_unless (strstr (json_object_get_string_member (failed, "reason"),
+          "model") != NULL, "%s", json_object_get_string_member (failed,
+          "reason"));
+  fail_unless (g_atomic_int_get (&gate->dropped) > 0);
+  /* The simulator sees the bridge end that call. */
+  test_process_finish (failing, 120);
+  test_process_free (failing);
+
+  /* The healthy call heard its echo and ended normally. */
+  fail_unless_equals_int (test_process_finish (healthy, 120), 0);
+  test_process_free (healthy);
+  completed = test_process_wait_event (bridge, "call-ended", "call", "call-1",
+      60);
+  fail_unless (completed != NULL);
+  fail_unless_equals_string (json_object_get_string_member (completed,
+          "status"), "completed");
+  fail_unless (json_object_get_int_member (completed, "turns") >= 1);
+  fail_unless (test_process_count_events (bridge, "realtime-first-audio",
+          "call", "call-1") >= 1);
+  fail_unless_equals_int (test_process_count_events (bridge,
+          "realtime-connected", "call", "call-2"), 0);
+
+  fail_unless_equals_int (health_active_calls (port), 0);
+  fail_unless (model_sessions_closed (gate, 30));
+  out = test_bridge_stop (bridge);
+  fail_unless (strstr (out, GATED_KEY) == NULL, "the API key was logged");
+  model_gate_free (gate);
+}
+
+GST_END_TEST;
+
+/* The caller drops the connection (no stop, no close frame) while the
+ * answer plays: the call ends with its summary, its model session closes,
+ * and the bridge takes the next call. */
+GST_START_TEST (test_abrupt_hangup)
+{
+  ModelGate *gate = model_gate_new ();
+  guint port = 0;
+  TestProcess *bridge = start_gated_bridge (gate, &port);
+  const gchar *drop_args[] = { "--quiet", "--expect-audio",
+    "--hangup-at=reply+300", "--abrupt", NULL
+  };
+  const gchar *next_args[] = { "--quiet", "--expect-audio", NULL };
+  TestProcess *sim;
+  g_autoptr (JsonObject) ended = NULL;
+  g_autofree gchar *out = NULL;
+
+  sim = test_callsim_start (port, drop_args);
+  test_process_finish (sim, 120);
+  test_process_free (sim);
+  ended = test_process_wait_event (bridge, "call-ended", "call", "call-1", 60);
+  fail_unless (ended != NULL);
+  /* Mid-answer: the turn was answered, its audio had started. */
+  fail_unless_equals_int (json_object_get_int_member (ended, "turns"), 1);
+  fail_unless (test_process_count_events (bridge, "realtime-first-audio",
+          "call", "call-1") >= 1);
+  fail_unless (strstr (json_object_get_string_member (ended, "reason"),
+          "closed") != NULL, "%s", json_object_get_string_member (ended,
+          "reason"));
+  fail_unless (test_process_count_events (bridge, "twilio-stop", "call",
+          "call-1") == 0);
+  fail_unless_equals_int (health_active_calls (port), 0);
+  fail_unless (model_sessions_closed (gate, 30));
+
+  sim = test_callsim_start (port, next_args);
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
+  test_process_free (sim);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "call",
+          "call-2", 60));
+  fail_unless_equals_int (test_process_count_events (bridge, "call-ended",
+          "status", "completed"), 2);
+  out = test_bridge_stop (bridge);
+  model_gate_free (gate);
 }
 
 GST_END_TEST;
@@ -244,6 +512,8 @@ bridge_calls_suite (void)
   tcase_add_test (tc, test_signed_calls);
   tcase_add_test (tc, test_model_unreachable);
   tcase_add_test (tc, test_shutdown_with_call);
+  tcase_add_test (tc, test_isolation);
+  tcase_add_test (tc, test_abrupt_hangup);
   return s;
 }
 

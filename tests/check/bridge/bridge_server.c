@@ -3,7 +3,8 @@
  *
  * Starts the real realtime-bridge on a loopback port and drives its
  * endpoints: --help, configuration errors and precedence, /health,
- * /metrics, /twiml, signatures, bearer tokens, /logs, max calls, signals.
+ * /metrics, /twiml, signatures, bearer tokens, /logs (and a /logs client
+ * that stops reading), max calls, signals.
  * The media WebSocket is driven by hand here (Twilio JSON written by the
  * test); whole calls with the simulator and the local model are in
  * bridge_calls.c.
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <gio/gnetworking.h>
 
 #include "bridgetestutil.h"
 
@@ -84,20 +86,6 @@ close_ws (SoupWebsocketConnection * conn)
     g_signal_handlers_disconnect_by_func (conn, on_closed, &closed);
   }
   g_object_unref (conn);
-}
-
-/* SIGTERM, exit 0; returns everything the bridge printed. */
-static gchar *
-stop_bridge (TestProcess * p)
-{
-  gchar *out;
-
-  test_process_signal (p, SIGTERM);
-  fail_unless_equals_int (test_process_wait_exit (p, 60), 0);
-  out = test_process_output (p);
-  fail_unless (strstr (out, "\"event\":\"stopped\"") != NULL, "%s", out);
-  test_process_free (p);
-  return out;
 }
 
 /* ---- command line -------------------------------------------------------- */
@@ -201,7 +189,7 @@ GST_START_TEST (test_config_precedence)
   listening = test_process_wait_event (p, "listening", NULL, NULL, 60);
   fail_unless_equals_string (json_object_get_string_member (listening,
           "webhook-url"), "https://from-dotenv.example.com/twiml");
-  g_free (stop_bridge (p));
+  g_free (test_bridge_stop (p));
   g_unlink (env_file);
   g_rmdir (dir);
 }
@@ -258,8 +246,8 @@ GST_START_TEST (test_endpoints)
           "text/plain", "x", NULL), 405);
   fail_unless_equals_int (test_http (c.session, "POST", twiml, NULL,
           "application/x-www-form-urlencoded", big, NULL), 413);
-  fail_unless (test_process_wait_event (p, "request-refused", "reason",
-          "too-large", 30) != NULL);
+  fail_unless (test_process_saw_event (p, "request-refused", "reason",
+          "too-large", 30));
   fail_unless_equals_int (test_http (c.session, "POST", twiml, NULL,
           "application/json", "{}", NULL), 415);
 
@@ -293,7 +281,7 @@ GST_START_TEST (test_endpoints)
   g_free (body);
 
   client_clear (&c);
-  g_free (stop_bridge (p));
+  g_free (test_bridge_stop (p));
 }
 
 GST_END_TEST;
@@ -341,8 +329,8 @@ GST_START_TEST (test_signatures)
           NULL, NULL, NULL), 200);
   fail_unless_equals_int (test_http (c.session, "POST", twiml, h_wrong,
           "application/x-www-form-urlencoded", form, NULL), 403);
-  fail_unless (test_process_wait_event (p, "webhook-refused", "callSid",
-          "CAsig", 30) != NULL);
+  fail_unless (test_process_saw_event (p, "webhook-refused", "callSid",
+          "CAsig", 30));
   /* A tampered parameter breaks the signature. */
   fail_unless_equals_int (test_http (c.session, "POST", twiml, h_good,
           "application/x-www-form-urlencoded",
@@ -360,19 +348,17 @@ GST_START_TEST (test_signatures)
   conn = test_ws_connect (c.session, call, h_ws_wrong, &status, 30);
   fail_unless (conn == NULL);
   fail_unless_equals_int (status, 403);
-  fail_unless_equals_int (test_process_count_events (p, "media-refused",
-          "reason", "signature"), 2);
+  fail_unless (test_process_wait_count (p, "media-refused", "reason",
+          "signature", 2, 30));
   conn = test_ws_connect (c.session, call, h_ws, &status, 30);
   fail_unless (conn != NULL, "status %u", status);
   fail_unless_equals_int (status, 101);
-  fail_unless (test_process_wait_event (p, "media-connected", NULL, NULL,
-          30) != NULL);
+  fail_unless (test_process_saw_event (p, "media-connected", NULL, NULL, 30));
   close_ws (conn);
-  fail_unless (test_process_wait_event (p, "call-ended", NULL, NULL,
-          60) != NULL);
+  fail_unless (test_process_saw_event (p, "call-ended", NULL, NULL, 60));
 
   client_clear (&c);
-  out = stop_bridge (p);
+  out = test_bridge_stop (p);
   fail_unless (strstr (out, token) == NULL, "the auth token was logged");
 }
 
@@ -434,7 +420,7 @@ GST_START_TEST (test_bearer_and_logs)
   close_ws (conn2);
 
   client_clear (&c);
-  out = stop_bridge (p);
+  out = test_bridge_stop (p);
   fail_unless (strstr (out, access) == NULL, "the access token was logged");
 }
 
@@ -470,25 +456,24 @@ GST_START_TEST (test_max_calls)
   client_init (&c);
   held = test_ws_connect (c.session, call, NULL, &status, 30);
   fail_unless (held != NULL, "status %u", status);
-  fail_unless (test_process_wait_event (p, "media-connected", NULL, NULL,
-          30) != NULL);
+  fail_unless (test_process_saw_event (p, "media-connected", NULL, NULL, 30));
 
   refused = test_ws_connect (c.session, call, NULL, &status, 30);
   fail_unless (refused == NULL);
   fail_unless_equals_int (status, 503);
-  fail_unless (test_process_wait_event (p, "media-refused", "reason",
-          "max-calls", 30) != NULL);
+  fail_unless (test_process_saw_event (p, "media-refused", "reason",
+          "max-calls", 30));
   fail_unless_equals_int (test_http (c.session, "POST", twiml, NULL,
           "application/x-www-form-urlencoded", "CallSid=CAbusy", &body), 503);
   fail_unless (strstr (body, "<Hangup/>") != NULL, "%s", body);
   g_free (body);
-  fail_unless (test_process_wait_event (p, "call-refused", "callSid",
-          "CAbusy", 30) != NULL);
+  fail_unless (test_process_saw_event (p, "call-refused", "callSid",
+          "CAbusy", 30));
 
   /* The Twilio side names the call, then hangs up. */
   fail_unless (send_text (held, START_MESSAGE));
-  fail_unless (test_process_wait_event (p, "twilio-start", "callSid",
-          "CA22222222222222222222222222222222", 30) != NULL);
+  fail_unless (test_process_saw_event (p, "twilio-start", "callSid",
+          "CA22222222222222222222222222222222", 30));
   fail_unless (send_text (held, STOP_MESSAGE));
   ended = test_process_wait_event (p, "call-ended", NULL, NULL, 60);
   fail_unless (ended != NULL);
@@ -513,10 +498,29 @@ GST_START_TEST (test_max_calls)
   g_free (body);
 
   client_clear (&c);
-  g_free (stop_bridge (p));
+  g_free (test_bridge_stop (p));
 }
 
 GST_END_TEST;
+
+/* A bridge with @args and one call opened by hand, then SIGTERM. */
+static TestProcess *
+call_then_sigterm (const gchar * const *args, Client * c, guint * port,
+    SoupWebsocketConnection ** conn)
+{
+  TestProcess *p = test_bridge_start (args, NULL);
+  g_autofree gchar *call = NULL;
+  guint status = 0;
+
+  *port = test_bridge_port (p);
+  call = ws_url (*port, "/call");
+  client_init (c);
+  *conn = test_ws_connect (c->session, call, NULL, &status, 30);
+  fail_unless (*conn != NULL, "status %u", status);
+  fail_unless (test_process_saw_event (p, "media-connected", NULL, NULL, 30));
+  test_process_signal (p, SIGTERM);
+  return p;
+}
 
 /* SIGTERM with a call in flight: no new calls, the call may finish, then
  * exit 0. */
@@ -525,24 +529,15 @@ GST_START_TEST (test_sigterm_drains)
   const gchar *args[] = { "--port", "0",
     "--hangup-timeout", "2", NULL
   };
-  TestProcess *p = test_bridge_start (args, NULL);
-  guint port = test_bridge_port (p);
   Client c;
+  guint port = 0, status = 0;
+  SoupWebsocketConnection *conn, *late;
+  TestProcess *p = call_then_sigterm (args, &c, &port, &conn);
   g_autofree gchar *call = ws_url (port, "/call");
   g_autofree gchar *health = url (port, "/health");
-  SoupWebsocketConnection *conn, *late;
-  guint status = 0;
   gchar *body = NULL;
 
-  client_init (&c);
-  conn = test_ws_connect (c.session, call, NULL, &status, 30);
-  fail_unless (conn != NULL, "status %u", status);
-  fail_unless (test_process_wait_event (p, "media-connected", NULL, NULL,
-          30) != NULL);
-
-  test_process_signal (p, SIGTERM);
-  fail_unless (test_process_wait_event (p, "shutdown", "active-calls", "1",
-          30) != NULL);
+  fail_unless (test_process_saw_event (p, "shutdown", "active-calls", "1", 30));
   fail_unless_equals_int (test_http (c.session, "GET", health, NULL, NULL,
           NULL, &body), 503);
   fail_unless (strstr (body, "\"status\":\"draining\"") != NULL, "%s", body);
@@ -554,8 +549,7 @@ GST_START_TEST (test_sigterm_drains)
   fail_unless_equals_int (test_process_wait_exit (p, 0.5), -1);
 
   close_ws (conn);
-  fail_unless (test_process_wait_event (p, "call-ended", NULL, NULL,
-          60) != NULL);
+  fail_unless (test_process_saw_event (p, "call-ended", NULL, NULL, 60));
   fail_unless_equals_int (test_process_wait_exit (p, 60), 0);
   client_clear (&c);
   test_process_free (p);
@@ -569,22 +563,13 @@ GST_START_TEST (test_sigterm_timeout)
   const gchar *args[] = { "--port", "0",
     "--shutdown-timeout", "1", NULL
   };
-  TestProcess *p = test_bridge_start (args, NULL);
-  guint port = test_bridge_port (p);
   Client c;
-  g_autofree gchar *call = ws_url (port, "/call");
+  guint port = 0;
   SoupWebsocketConnection *conn;
-  guint status = 0;
+  TestProcess *p = call_then_sigterm (args, &c, &port, &conn);
   g_autoptr (JsonObject) ended = NULL;
 
-  client_init (&c);
-  conn = test_ws_connect (c.session, call, NULL, &status, 30);
-  fail_unless (conn != NULL, "status %u", status);
-  fail_unless (test_process_wait_event (p, "media-connected", NULL, NULL,
-          30) != NULL);
-  test_process_signal (p, SIGTERM);
-  fail_unless (test_process_wait_event (p, "shutdown-timeout", NULL, NULL,
-          60) != NULL);
+  fail_unless (test_process_saw_event (p, "shutdown-timeout", NULL, NULL, 60));
   ended = test_process_wait_event (p, "call-ended", NULL, NULL, 60);
   fail_unless (ended != NULL);
   fail_unless (strstr (json_object_get_string_member (ended, "reason"),
@@ -593,6 +578,119 @@ GST_START_TEST (test_sigterm_timeout)
   g_object_unref (conn);
   client_clear (&c);
   test_process_free (p);
+}
+
+GST_END_TEST;
+
+/* A /logs client that connects and never reads. */
+static GSocket *
+stalled_logs_client (guint port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (lo, port);
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  g_autofree gchar *request = g_strdup_printf ("GET /logs HTTP/1.1\r\n"
+      "Host: 127.0.0.1:%u\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n", port);
+  GString *head = g_string_new (NULL);
+  gchar c;
+
+  fail_unless (s != NULL, "%s", error ? error->message : "");
+  /* A small window, so that the bridge's side fills up soon. */
+  g_socket_set_option (s, SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  g_socket_set_timeout (s, 30);
+  fail_unless (g_socket_connect (s, address, NULL, &error), "%s",
+      error ? error->message : "");
+  fail_unless_equals_int (g_socket_send (s, request, strlen (request), NULL,
+          NULL), strlen (request));
+  /* The 101 answer, byte by byte so that nothing after it is read. */
+  while (!g_str_has_suffix (head->str, "\r\n\r\n")
+      && g_socket_receive (s, &c, 1, NULL, NULL) == 1)
+    g_string_append_c (head, c);
+  fail_unless (g_str_has_prefix (head->str, "HTTP/1.1 101"), "%s", head->str);
+  g_string_free (head, TRUE);
+  return s;
+}
+
+/* Reads until the bridge closes the connection; FALSE at the deadline. */
+static gboolean
+read_until_closed (GSocket * s, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  gchar buf[16384];
+  gssize n;
+
+  g_socket_set_timeout (s, 1);
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (GError) error = NULL;
+
+    n = g_socket_receive (s, buf, sizeof (buf), NULL, &error);
+    if (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR,
+                G_IO_ERROR_TIMED_OUT)))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A /logs client that stops reading is disconnected once its backlog passes
+ * the bound, with an event; a client that reads keeps getting events. */
+GST_START_TEST (test_logs_slow_client)
+{
+  const gchar *args[] = { "--port", "0", NULL };
+  TestProcess *p = test_bridge_start (args, NULL);
+  guint port = test_bridge_port (p);
+  Client c;
+  g_autofree gchar *twiml = url (port, "/twiml");
+  g_autofree gchar *logs = ws_url (port, "/logs");
+  g_autofree gchar *big = g_strnfill (60000, 'x');
+  g_autofree gchar *form = g_strdup_printf ("CallSid=CAflood&From=%s", big);
+  g_autoptr (GPtrArray) messages = NULL;
+  g_autoptr (JsonObject) dropped = NULL;
+  SoupWebsocketConnection *reader;
+  GSocket *stalled;
+  guint status = 0, posts = 0;
+
+  client_init (&c);
+  reader = test_ws_connect (c.session, logs, NULL, &status, 30);
+  fail_unless (reader != NULL, "status %u", status);
+  messages = test_ws_collect (reader);
+  stalled = stalled_logs_client (port);
+  fail_unless (test_process_saw_event (p, "logs-client-connected",
+          "clients", "2", 30));
+
+  /* Each webhook is a 60 kB event. Kernel buffers take a few MB before the
+   * bridge has to hold anything; the bound is 1 MiB after that. */
+  while (test_process_count_events (p, "logs-client-dropped", NULL,
+          NULL) == 0 && posts < 2000) {
+    fail_unless_equals_int (test_http (c.session, "POST", twiml, NULL,
+            "application/x-www-form-urlencoded", form, NULL), 200);
+    posts++;
+    /* The reading client reads. */
+    while (g_main_context_iteration (c.ctx, FALSE));
+  }
+  dropped = test_process_wait_event (p, "logs-client-dropped", NULL, NULL, 30);
+  fail_unless (dropped != NULL, "no drop after %u events", posts);
+  fail_unless_equals_int (json_object_get_int_member (dropped, "clients"), 1);
+  fail_unless (json_object_get_int_member (dropped, "waiting-bytes") +
+      60000 > 1024 * 1024);
+  fail_unless (json_object_get_int_member (dropped, "waiting-bytes") <=
+      1024 * 1024);
+
+  /* The stalled client is really gone; the reader heard about it and keeps
+   * receiving. */
+  fail_unless (read_until_closed (stalled, 60));
+  g_object_unref (stalled);
+  fail_unless (test_ws_wait_message (messages, "logs-client-dropped", 30));
+  fail_unless_equals_int (test_http (c.session, "POST", twiml, NULL,
+          "application/x-www-form-urlencoded", "CallSid=CAafter", NULL), 200);
+  fail_unless (test_ws_wait_message (messages, "CAafter", 30));
+  close_ws (reader);
+  client_clear (&c);
+  g_free (test_bridge_stop (p));
 }
 
 GST_END_TEST;
@@ -611,6 +709,7 @@ bridge_server_suite (void)
   tcase_add_test (tc, test_endpoints);
   tcase_add_test (tc, test_signatures);
   tcase_add_test (tc, test_bearer_and_logs);
+  tcase_add_test (tc, test_logs_slow_client);
   tcase_add_test (tc, test_max_calls);
   tcase_add_test (tc, test_sigterm_drains);
   tcase_add_test (tc, test_sigterm_timeout);

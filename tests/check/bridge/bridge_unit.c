@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Unit tests of the launcher's pure code: configuration precedence, .env,
- * URL derivation, TwiML escaping, X-Twilio-Signature, bearer tokens,
+ * URL derivation, TwiML escaping, form bodies and X-Twilio-Signature (as
+ * the webhook checks it, repeated parameters included), bearer tokens,
  * metrics text, log events and redaction.
  */
 #include <gst/check/gstcheck.h>
@@ -11,6 +12,7 @@
 
 #include "bridge-config.h"
 #include "bridge-webhook.h"
+#include "twiliosignature.h"
 #include "bridge-metrics.h"
 #include "bridge-log.h"
 
@@ -261,43 +263,51 @@ GST_START_TEST (test_twiml_escaping)
 
 GST_END_TEST;
 
-/* ---- signatures ---------------------------------------------------------- */
+/* ---- form bodies and signatures ----------------------------------------- */
 
-static GHashTable *
-docs_params (void)
+static const gchar *
+param_name (GArray * form, guint i)
 {
-  GHashTable *p = g_hash_table_new (g_str_hash, g_str_equal);
-
-  g_hash_table_insert (p, (gpointer) "Digits", (gpointer) "1234");
-  g_hash_table_insert (p, (gpointer) "To", (gpointer) "+18005551212");
-  g_hash_table_insert (p, (gpointer) "From", (gpointer) "+14158675310");
-  g_hash_table_insert (p, (gpointer) "Caller", (gpointer) "+14158675310");
-  g_hash_table_insert (p, (gpointer) "CallSid", (gpointer) "CA1234567890ABCDE");
-  return p;
+  return g_array_index (form, TwilioParam, i).name;
 }
 
-/* Twilio's worked example (docs "Validating requests"). */
-GST_START_TEST (test_signature_docs_vector)
+static const gchar *
+param_value (GArray * form, guint i)
 {
-  g_autoptr (GHashTable) p = docs_params ();
-  const gchar *url = "https://example.com/myapp.php?foo=1&bar=2";
-  g_autofree gchar *sig = bridge_twilio_signature ("12345", url, p);
+  return g_array_index (form, TwilioParam, i).value;
+}
 
-  fail_unless_equals_string (sig, "L/OH5YylLD5NRKLltdqwSvS0BnU=");
-  fail_unless (bridge_twilio_signature_valid ("12345", url, p, sig));
-  /* Port variants: a signature without port validates with :443. */
-  fail_unless (bridge_twilio_signature_valid ("12345",
-          "https://example.com:443/myapp.php?foo=1&bar=2", p, sig));
-  fail_unless (!bridge_twilio_signature_valid ("12345", url, p,
-          "L/OH5YylLD5NRKLltdqwSvS0BnX="));
-  fail_unless (!bridge_twilio_signature_valid ("54321", url, p, sig));
-  fail_unless (!bridge_twilio_signature_valid ("12345", url, p, ""));
-  fail_unless (!bridge_twilio_signature_valid ("12345", url, p, NULL));
-  /* The scheme is part of what is signed. */
-  fail_unless (!bridge_twilio_signature_valid ("12345",
-          "http://example.com/myapp.php?foo=1&bar=2", p, sig));
-  g_hash_table_remove (p, "Digits");
-  fail_unless (!bridge_twilio_signature_valid ("12345", url, p, sig));
+GST_START_TEST (test_form_decode)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) form =
+      bridge_form_decode ("To=%2B1666&A=x+y&&Flag&A=%C3%A9&Empty=", &error);
+  g_autoptr (GArray) empty = bridge_form_decode ("", NULL);
+  g_autoptr (GArray) none = bridge_form_decode (NULL, NULL);
+
+  fail_unless (form != NULL, "%s", error ? error->message : "");
+  /* Order kept, repeated names kept, '+' is a space, no '=' is "". */
+  fail_unless_equals_int (form->len, 5);
+  fail_unless_equals_string (param_name (form, 0), "To");
+  fail_unless_equals_string (param_value (form, 0), "+1666");
+  fail_unless_equals_string (param_value (form, 1), "x y");
+  fail_unless_equals_string (param_name (form, 2), "Flag");
+  fail_unless_equals_string (param_value (form, 2), "");
+  fail_unless_equals_string (param_name (form, 3), "A");
+  fail_unless_equals_string (param_value (form, 3), "\xc3\xa9");
+  fail_unless_equals_string (param_value (form, 4), "");
+  fail_unless_equals_string (bridge_form_lookup (form, "A"), "x y");
+  fail_unless (bridge_form_lookup (form, "a") == NULL);
+  fail_unless_equals_int (empty->len, 0);
+  fail_unless_equals_int (none->len, 0);
+
+  /* Malformed escapes, an escaped NUL and bytes that are not UTF-8. */
+  fail_unless (bridge_form_decode ("A=%zz", &error) == NULL);
+  g_clear_error (&error);
+  fail_unless (bridge_form_decode ("A=%00", &error) == NULL);
+  g_clear_error (&error);
+  fail_unless (bridge_form_decode ("A=%ff%fe", &error) == NULL);
+  fail_unless (error != NULL && strstr (error->message, "field 1") != NULL);
 }
 
 GST_END_TEST;
@@ -315,6 +325,67 @@ hmac_b64 (const gchar * key, const gchar * data)
   return g_base64_encode (digest, len);
 }
 
+/* Twilio's worked example (docs "Validating requests"), through the form
+ * decoder as the webhook sees it. */
+GST_START_TEST (test_signature_docs_vector)
+{
+  const gchar *url = "https://example.com/myapp.php?foo=1&bar=2";
+  g_autoptr (GArray) form = bridge_form_decode ("CallSid=CA1234567890ABCDE&"
+      "Caller=%2B14158675310&Digits=1234&From=%2B14158675310&"
+      "To=%2B18005551212", NULL);
+  g_autoptr (GArray) shuffled = bridge_form_decode ("To=%2B18005551212&"
+      "Digits=1234&From=%2B14158675310&Caller=%2B14158675310&"
+      "CallSid=CA1234567890ABCDE", NULL);
+  g_autoptr (GArray) tampered = bridge_form_decode ("CallSid=CA1234567890ABCDE&"
+      "Caller=%2B14158675310&Digits=1235&From=%2B14158675310&"
+      "To=%2B18005551212", NULL);
+  const gchar *sig = "L/OH5YylLD5NRKLltdqwSvS0BnU=";
+
+  fail_unless (bridge_webhook_signature_valid ("12345", sig, url, form));
+  fail_unless (bridge_webhook_signature_valid ("12345", sig, url, shuffled));
+  /* Port variant: a signature without port validates with :443. */
+  fail_unless (bridge_webhook_signature_valid ("12345", sig,
+          "https://example.com:443/myapp.php?foo=1&bar=2", form));
+  fail_unless (!bridge_webhook_signature_valid ("12345",
+          "L/OH5YylLD5NRKLltdqwSvS0BnX=", url, form));
+  fail_unless (!bridge_webhook_signature_valid ("54321", sig, url, form));
+  fail_unless (!bridge_webhook_signature_valid ("12345", "", url, form));
+  fail_unless (!bridge_webhook_signature_valid ("12345", NULL, url, form));
+  fail_unless (!bridge_webhook_signature_valid (NULL, sig, url, form));
+  fail_unless (!bridge_webhook_signature_valid ("12345", sig, NULL, form));
+  /* The scheme is part of what is signed; so is every parameter. */
+  fail_unless (!bridge_webhook_signature_valid ("12345", sig,
+          "http://example.com/myapp.php?foo=1&bar=2", form));
+  fail_unless (!bridge_webhook_signature_valid ("12345", sig, url, tampered));
+  fail_unless (!bridge_webhook_signature_valid ("12345", sig, url, NULL));
+}
+
+GST_END_TEST;
+
+/* A repeated name is signed the way Twilio's SDKs do it: every value, in
+ * value order after the name order, an identical pair once. */
+GST_START_TEST (test_signature_repeated_params)
+{
+  const gchar *url = "https://h.example.com/twiml";
+  g_autofree gchar *sig = hmac_b64 ("tok", "https://h.example.com/twiml"
+      "CallSidCA1StatusCallbackEventansweredStatusCallbackEventinitiated");
+  g_autoptr (GArray) form = bridge_form_decode ("StatusCallbackEvent="
+      "initiated&CallSid=CA1&StatusCallbackEvent=answered", NULL);
+  g_autoptr (GArray) doubled = bridge_form_decode ("StatusCallbackEvent="
+      "initiated&CallSid=CA1&StatusCallbackEvent=answered&"
+      "StatusCallbackEvent=initiated", NULL);
+  g_autoptr (GArray) last_only = bridge_form_decode ("CallSid=CA1&"
+      "StatusCallbackEvent=answered", NULL);
+
+  fail_unless (bridge_webhook_signature_valid ("tok", sig, url, form));
+  fail_unless (bridge_webhook_signature_valid ("tok", sig, url, doubled));
+  /* What a name -> value table keeps (the last value) is not what Twilio
+   * signed. */
+  fail_unless (!bridge_webhook_signature_valid ("tok", sig, url, last_only));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_signature_websocket_variants)
 {
   /* Twilio signs the wss URL with no parameters; the docs suggest also
@@ -322,15 +393,17 @@ GST_START_TEST (test_signature_websocket_variants)
   g_autofree gchar *plain = hmac_b64 ("tok", "wss://h.example.com/call");
   g_autofree gchar *slash = hmac_b64 ("tok", "wss://h.example.com/call/");
   g_autofree gchar *port = hmac_b64 ("tok", "wss://h.example.com:443/call");
+  g_autofree gchar *ws_url = bridge_public_ws_url ("https://h.example.com",
+      "/call");
 
-  fail_unless (bridge_twilio_signature_valid ("tok",
-          "wss://h.example.com/call", NULL, plain));
-  fail_unless (bridge_twilio_signature_valid ("tok",
-          "wss://h.example.com/call", NULL, slash));
-  fail_unless (bridge_twilio_signature_valid ("tok",
-          "wss://h.example.com/call", NULL, port));
-  fail_unless (!bridge_twilio_signature_valid ("tok",
-          "wss://h.example.com/other", NULL, plain));
+  fail_unless_equals_string (ws_url, "wss://h.example.com/call");
+  fail_unless (bridge_webhook_signature_valid ("tok", plain, ws_url, NULL));
+  fail_unless (bridge_webhook_signature_valid ("tok", slash, ws_url, NULL));
+  fail_unless (bridge_webhook_signature_valid ("tok", port, ws_url, NULL));
+  fail_unless (!bridge_webhook_signature_valid ("tok", plain,
+          "wss://h.example.com/other", NULL));
+  fail_unless (!bridge_webhook_signature_valid ("tok", plain,
+          "https://h.example.com/call", NULL));
 }
 
 GST_END_TEST;
@@ -520,7 +593,9 @@ bridge_unit_suite (void)
   tcase_add_test (tc, test_urls);
   tcase_add_test (tc, test_pipeline_expansion);
   tcase_add_test (tc, test_twiml_escaping);
+  tcase_add_test (tc, test_form_decode);
   tcase_add_test (tc, test_signature_docs_vector);
+  tcase_add_test (tc, test_signature_repeated_params);
   tcase_add_test (tc, test_signature_websocket_variants);
   tcase_add_test (tc, test_bearer);
   tcase_add_test (tc, test_metrics_render);

@@ -6,6 +6,7 @@
 #include "bridgetestutil.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -32,6 +33,13 @@ static const gchar *bridge_settings[] = {
   "HANGUP_TIMEOUT", "MAX_MESSAGE_SIZE", "LOG_FORMAT", "VERBOSE", NULL
 };
 
+/* A test that aborts must not leave a bridge running. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static gpointer
 reader_thread (gpointer user_data)
 {
@@ -43,6 +51,13 @@ reader_thread (gpointer user_data)
   while ((line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL))) {
     if (g_getenv ("BRIDGE_TEST_ECHO"))
       g_printerr ("| %s\n", line);
+    if (g_str_has_prefix (line, "==") && strstr (line + 2, "== ")) {
+      /* valgrind's report on the bridge: into the test log, not among the
+       * bridge's own lines. */
+      g_printerr ("%s\n", line);
+      g_free (line);
+      continue;
+    }
     g_mutex_lock (&p->lock);
     g_ptr_array_add (p->lines, line);
     g_cond_broadcast (&p->cond);
@@ -76,6 +91,7 @@ test_process_start (const gchar * const *argv, const gchar * const *env,
   if (!p->dir)
     goto failed;
   g_subprocess_launcher_set_cwd (launcher, p->dir);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   for (i = 0; bridge_settings[i]; i++)
     g_subprocess_launcher_unsetenv (launcher, bridge_settings[i]);
   for (i = 0; env && env[i]; i += 2)
@@ -91,21 +107,87 @@ failed:
   return NULL;
 }
 
+/* valgrind as `meson test --setup valgrind` runs the test programs. */
+static void
+add_valgrind (GPtrArray * argv)
+{
+  const gchar *source_root = g_getenv ("SOURCE_ROOT");
+
+  g_ptr_array_add (argv, g_strdup ("valgrind"));
+  g_ptr_array_add (argv, g_strdup ("--tool=memcheck"));
+  g_ptr_array_add (argv, g_strdup ("--leak-check=full"));
+  g_ptr_array_add (argv, g_strdup ("--errors-for-leak-kinds=definite"));
+  g_ptr_array_add (argv, g_strdup ("--show-leak-kinds=definite"));
+  g_ptr_array_add (argv, g_strdup ("--show-possibly-lost=no"));
+  g_ptr_array_add (argv, g_strdup ("--num-callers=30"));
+  g_ptr_array_add (argv, g_strdup ("--error-exitcode=1"));
+  g_ptr_array_add (argv,
+      g_strdup ("--suppressions=/usr/share/glib-2.0/valgrind/glib.supp"));
+  if (source_root)
+    g_ptr_array_add (argv, g_strdup_printf ("--suppressions=%s/tests/check/"
+            "gst-realtime-bridge.supp", source_root));
+}
+
 TestProcess *
 test_bridge_start (const gchar * const *args, const gchar * const *env)
 {
   const gchar *program = g_getenv ("REALTIME_BRIDGE");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
   TestProcess *p;
   guint i;
 
   g_assert (program != NULL);
-  g_ptr_array_add (argv, (gpointer) program);
+  if (g_getenv ("RUNNING_UNDER_VALGRIND"))
+    add_valgrind (argv);
+  g_ptr_array_add (argv, g_strdup (program));
   for (i = 0; args && args[i]; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
   p = test_process_start ((const gchar * const *) argv->pdata, env, &error);
+  if (!p)
+    g_error ("cannot start %s: %s", program, error->message);
+  return p;
+}
+
+gchar *
+test_bridge_stop (TestProcess * p)
+{
+  gchar *out;
+  gint status;
+
+  test_process_signal (p, SIGTERM);
+  status = test_process_finish (p, 120);
+  out = test_process_output (p);
+  test_process_free (p);
+  if (status != 0)
+    g_error ("realtime-bridge exited with %d", status);
+  if (!strstr (out, "\"event\":\"stopped\""))
+    g_error ("realtime-bridge did not log \"stopped\":\n%s", out);
+  return out;
+}
+
+TestProcess *
+test_callsim_start (guint port, const gchar * const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const gchar *program = g_getenv ("REALTIME_BRIDGE_CALL");
+  const gchar *audio = g_getenv ("BRIDGE_TEST_AUDIO");
+  g_autoptr (GError) error = NULL;
+  TestProcess *p;
+  guint i;
+
+  g_assert (program != NULL);
+  g_ptr_array_add (argv, g_strdup (program));
+  g_ptr_array_add (argv, g_strdup_printf ("--url=ws://127.0.0.1:%u/call",
+          port));
+  g_ptr_array_add (argv, g_strdup ("--json"));
+  if (audio && g_file_test (audio, G_FILE_TEST_EXISTS))
+    g_ptr_array_add (argv, g_strdup_printf ("--audio=%s", audio));
+  for (i = 0; args && args[i]; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+  p = test_process_start ((const gchar * const *) argv->pdata, NULL, &error);
   if (!p)
     g_error ("cannot start %s: %s", program, error->message);
   return p;
@@ -183,6 +265,19 @@ test_process_wait_event (TestProcess * p, const gchar * event,
   return found;
 }
 
+gboolean
+test_process_saw_event (TestProcess * p, const gchar * event,
+    const gchar * field, const gchar * value, gdouble timeout_s)
+{
+  JsonObject *found = test_process_wait_event (p, event, field, value,
+      timeout_s);
+
+  if (!found)
+    return FALSE;
+  json_object_unref (found);
+  return TRUE;
+}
+
 guint
 test_process_count_events (TestProcess * p, const gchar * event,
     const gchar * field, const gchar * value)
@@ -250,6 +345,32 @@ test_bridge_port (TestProcess * p)
   return json_object_get_int_member (listening, "port");
 }
 
+gboolean
+test_process_wait_count (TestProcess * p, const gchar * event,
+    const gchar * field, const gchar * value, guint count, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  guint i, n = 0, next = 0;
+
+  g_mutex_lock (&p->lock);
+  while (TRUE) {
+    for (i = next; i < p->lines->len; i++)
+      if (line_matches (g_ptr_array_index (p->lines, i), event, field, value,
+              NULL))
+        n++;
+    next = p->lines->len;
+    if (n >= count || p->exited
+        || !g_cond_wait_until (&p->cond, &p->lock, deadline))
+      break;
+  }
+  for (i = next; i < p->lines->len; i++)
+    if (line_matches (g_ptr_array_index (p->lines, i), event, field, value,
+            NULL))
+      n++;
+  g_mutex_unlock (&p->lock);
+  return n == count;
+}
+
 void
 test_process_signal (TestProcess * p, gint signum)
 {
@@ -269,6 +390,19 @@ test_process_wait_exit (TestProcess * p, gdouble timeout_s)
   if (p->exited)
     status = p->exit_status;
   g_mutex_unlock (&p->lock);
+  return status;
+}
+
+gint
+test_process_finish (TestProcess * p, gdouble timeout_s)
+{
+  gint status = test_process_wait_exit (p, timeout_s);
+
+  if (status != 0) {
+    g_autofree gchar *out = test_process_output (p);
+
+    g_printerr ("process output (exit %d):\n%s\n", status, out);
+  }
   return status;
 }
 

@@ -20,9 +20,18 @@ typedef struct _TestProcess TestProcess;
  * terminated NAME, VALUE pairs). stdout and stderr are collected. */
 TestProcess *test_process_start (const gchar * const *argv,
     const gchar * const *env, GError ** error);
-/* The realtime-bridge built with this tree ($REALTIME_BRIDGE). */
+/* The realtime-bridge built with this tree ($REALTIME_BRIDGE). Under
+ * `meson test --setup valgrind` ($RUNNING_UNDER_VALGRIND) the bridge runs
+ * in valgrind too, with the project's suppressions: a leak or an invalid
+ * access makes it exit 1. */
 TestProcess *test_bridge_start (const gchar * const *args,
     const gchar * const *env);
+/* SIGTERM, expects exit 0 and the "stopped" event; frees @p and returns
+ * everything it printed. */
+gchar *test_bridge_stop (TestProcess * p);
+/* The call simulator ($REALTIME_BRIDGE_CALL) against ws://127.0.0.1:@port/
+ * call with --json and $BRIDGE_TEST_AUDIO as the caller's words. */
+TestProcess *test_callsim_start (guint port, const gchar * const *args);
 const gchar *test_process_dir (TestProcess * p);
 
 /* Waits until a JSON line with "event" = @event (and, when @field is set,
@@ -30,8 +39,15 @@ const gchar *test_process_dir (TestProcess * p);
  * deadline. Lines already seen count. */
 JsonObject *test_process_wait_event (TestProcess * p, const gchar * event,
     const gchar * field, const gchar * value, gdouble timeout_s);
+/* The same, for a yes or no. */
+gboolean test_process_saw_event (TestProcess * p, const gchar * event,
+    const gchar * field, const gchar * value, gdouble timeout_s);
 guint test_process_count_events (TestProcess * p, const gchar * event,
     const gchar * field, const gchar * value);
+/* Waits until @count matching events were printed; FALSE at the deadline
+ * or when there are more. */
+gboolean test_process_wait_count (TestProcess * p, const gchar * event,
+    const gchar * field, const gchar * value, guint count, gdouble timeout_s);
 /* Waits for a plain line containing @needle. */
 gboolean test_process_wait_line (TestProcess * p, const gchar * needle,
     gdouble timeout_s);
@@ -43,6 +59,9 @@ guint test_bridge_port (TestProcess * p);
 void test_process_signal (TestProcess * p, gint signum);
 /* Waits for the exit; returns the exit status, or -1 at the deadline. */
 gint test_process_wait_exit (TestProcess * p, gdouble timeout_s);
+/* test_process_wait_exit () that prints the output of a process that did
+ * not exit 0. */
+gint test_process_finish (TestProcess * p, gdouble timeout_s);
 /* Kills if still running, frees. */
 void test_process_free (TestProcess * p);
 
