@@ -290,6 +290,9 @@ on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
     }
   }
 
+  if (call->config->probe && call->config->probe->media_received)
+    call->config->probe->media_received (call->index, data, len, now,
+        call->config->probe->user_data);
   call->received_bytes += len;
   call->stats.media_received++;
   call->stats.audio_received_ms += len / 8.0;
@@ -542,6 +545,7 @@ send_frame (CallsimCall * call, gint64 now)
   guint turn = 0;
   Utterance *u = utterance_at (call, k, &turn);
   gint64 timestamp = call->config->first_timestamp_ms + k * TWILIO_FRAME_MS;
+  gint64 sent_us;
 
   if (u) {
     gsize size, offset = (k - u->start_frame) * TWILIO_FRAME_BYTES;
@@ -561,9 +565,14 @@ send_frame (CallsimCall * call, gint64 now)
       event (call, "caller-speech-start", f);
     }
   }
+  /* stamped before sending: the far end cannot see it earlier */
+  sent_us = g_get_monotonic_time ();
   send_text (call, twilio_build_inbound_media (++call->sequence,
           call->stats.stream_sid, "inbound", k + 1, timestamp, data,
           TWILIO_FRAME_BYTES));
+  if (call->config->probe && call->config->probe->media_sent)
+    call->config->probe->media_sent (call->index, k, data, sent_us,
+        call->config->probe->user_data);
   call->frames_sent++;
   call->stats.audio_sent_ms += TWILIO_FRAME_MS;
   if (u) {
@@ -794,7 +803,7 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
   CallsimCall *call = user_data;
   GError *error = NULL;
   SoupWebsocketConnection *ws;
-  gint64 now, ticks;
+  gint64 now, ticks, start_sent_us;
   JsonObject *f;
 
   ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
@@ -850,12 +859,16 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
 
   send_text (call, twilio_build_connected ());
   call->sequence = 1;
+  start_sent_us = g_get_monotonic_time ();
   send_text (call, twilio_build_start (call->sequence,
           call->stats.account_sid, call->stats.stream_sid,
           call->stats.call_sid, NULL,
           (const gchar * const *) call->config->param_names,
           (const gchar * const *) call->config->param_values));
   call->start_sent_us = now;
+  if (call->config->probe && call->config->probe->started)
+    call->config->probe->started (call->index, start_sent_us,
+        call->config->probe->user_data);
   /* Stream time 0 is the next point of the shared tick grid, so every
    * call's 20 ms schedule falls on ticks. */
   ticks = (now - call->grid_origin_us + CALLSIM_TICK_US - 1) / CALLSIM_TICK_US;

@@ -17,6 +17,23 @@
 
 G_BEGIN_DECLS
 
+/* Measurement hooks (tools/bench), called on the loop thread with
+ * g_get_monotonic_time () stamps; any member may be NULL. @index is the
+ * call's (1-based). */
+typedef struct
+{
+  /* `start` was just sent */
+  void (*started) (guint index, gint64 sent_us, gpointer user_data);
+  /* media frame @frame (0-based, chunk - 1) of 160 μ-law bytes was just
+   * sent */
+  void (*media_sent) (guint index, gint64 frame, const guint8 * mulaw,
+      gint64 sent_us, gpointer user_data);
+  /* a valid media message of the bridge arrived (its decoded payload) */
+  void (*media_received) (guint index, const guint8 * mulaw, gsize len,
+      gint64 arrival_us, gpointer user_data);
+  gpointer user_data;
+} CallsimProbe;
+
 /* Read-only for the calls; shared by all of them. */
 typedef struct
 {
@@ -42,6 +59,7 @@ typedef struct
   guint n_dtmf;
   gboolean expect_audio;
   gchar *record_path;           /* per call already (NULL: no recording) */
+  const CallsimProbe *probe;    /* NULL: none */
 } CallsimConfig;
 
 typedef struct _CallsimCall CallsimCall;

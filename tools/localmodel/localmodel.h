@@ -15,6 +15,27 @@ G_BEGIN_DECLS
 
 typedef struct _LocalModel LocalModel;
 
+/* Measurement hooks (tools/bench): called on the model's thread, with
+ * g_get_monotonic_time () stamps, so that a program embedding the model can
+ * time audio on the same clock as its other parts. Any member may be NULL.
+ * @session_id is the session's id (as in session.created). */
+typedef struct
+{
+  /* a session.update was applied (before session.updated is sent) */
+  void (*session_updated) (const gchar * session_id, gint64 now_us,
+      gpointer user_data);
+  /* the decoded payload of an input_audio_buffer.append: @n samples of
+   * 24 kHz mono PCM16, arrived at @arrival_us (the message was received) */
+  void (*input_audio) (const gchar * session_id, const gint16 * samples,
+      guint n, gint64 arrival_us, gpointer user_data);
+  /* a response.output_audio.delta of @duration_us was sent; @offset_us is
+   * its position in the response's audio (0 = the response's first audio) */
+  void (*output_audio) (const gchar * session_id, const gchar * response_id,
+      gint64 offset_us, gint64 duration_us, gint64 sent_us,
+      gpointer user_data);
+  gpointer user_data;
+} LocalModelProbe;
+
 typedef struct
 {
   const gchar *address;         /* default "127.0.0.1" */
@@ -45,6 +66,14 @@ typedef struct
                                  * upgrade_failure_status */
   guint upgrade_failure_status; /* default 503 */
   const gchar *reject_key;      /* this API key gets 401 invalid_api_key */
+
+  /* benchmarking */
+  guint answer_tone_ms;         /* > 0: answer each caller utterance with a
+                                 * 1 kHz tone of this length, at full level
+                                 * from its first sample, instead of the
+                                 * echo (so its onset is the response's
+                                 * first sample); 0 = echo (default) */
+  const LocalModelProbe *probe; /* not copied: must outlive the model */
 
   /* observability */
   const gchar *events_log;      /* append one JSON line per client event */

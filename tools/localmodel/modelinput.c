@@ -250,6 +250,10 @@ model_input_append (ModelSession * s, GBytes * audio, const gchar * event_id)
   first = s->input->len;
   model_audio_decode (&s->decoder, s->params.input_format, data, size,
       s->input);
+  if (s->server->opts.probe && s->server->opts.probe->input_audio)
+    s->server->opts.probe->input_audio (s->id,
+        &g_array_index (s->input, gint16, first), s->input->len - first,
+        g_get_monotonic_time (), s->server->opts.probe->user_data);
 
   if (s->params.turn_detection != MODEL_TURN_NONE) {
     events = g_array_new (FALSE, FALSE, sizeof (ModelVadEvent));

@@ -19,6 +19,7 @@
 
 #include "modelsession.h"
 
+#include <math.h>
 #include <string.h>
 
 #define GREETING_TONE_MS 600
@@ -302,8 +303,15 @@ send_chunk (ModelSession * s)
   ModelItem *item = g_hash_table_lookup (s->items, r->item_id);
 
   if (n > 0) {
+    const LocalModelProbe *probe = s->server->opts.probe;
+    /* stamped before sending: the far end cannot see it earlier */
+    gint64 sent_us = g_get_monotonic_time ();
+
     model_session_send_text (s, realtime_build_output_audio_delta (r->id,
             r->item_id, r->audio->data + r->sent, n));
+    if (probe && probe->output_audio)
+      probe->output_audio (s->id, r->id, r->sent * 1000 / bpm,
+          n * 1000 / bpm, sent_us, probe->user_data);
     r->sent += n;
     s->audio_output_started = TRUE;
     if (item)
@@ -430,6 +438,22 @@ delay_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* answer_tone_ms: a 1 kHz tone at -12 dBFS from its very first sample (no
+ * fade-in), so that the first sample of the response is its onset */
+static void
+append_probe_tone (GArray * out, guint duration_ms)
+{
+  guint n = duration_ms * MODEL_AUDIO_SAMPLES_PER_MS;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gint16 v = (gint16) (0.25 * G_MAXINT16 *
+        cos (2 * G_PI * 1000.0 * i / (MODEL_AUDIO_SAMPLES_PER_MS * 1000)));
+
+    g_array_append_val (out, v);
+  }
+}
+
 void
 model_response_start (ModelSession * s, ModelResponseKind kind,
     ModelUtterance * source, const gchar * instructions)
@@ -449,6 +473,14 @@ model_response_start (ModelSession * s, ModelResponseKind kind,
 
   switch (kind) {
     case MODEL_RESPONSE_ECHO:
+      if (s->server->opts.answer_tone_ms > 0) {
+        append_probe_tone (samples, s->server->opts.answer_tone_ms);
+        r->input_audio_ms = source->input_ms;
+        r->transcript = g_strdup_printf ("[tone] %u ms for %.1f s of your "
+            "speech", s->server->opts.answer_tone_ms,
+            source->speech_ms / 1000.0);
+        break;
+      }
       g_array_append_vals (samples, source->samples->data,
           source->samples->len);
       r->input_audio_ms = source->input_ms;

@@ -157,6 +157,9 @@ handle_session_update (ModelSession * s, JsonObject * ev,
   model_vad_configure (&s->vad, s->params.threshold,
       s->params.prefix_padding_ms, s->params.silence_duration_ms);
   MODEL_STAT_ADD (s->server, session_updates, 1);
+  if (s->server->opts.probe && s->server->opts.probe->session_updated)
+    s->server->opts.probe->session_updated (s->id, g_get_monotonic_time (),
+        s->server->opts.probe->user_data);
   send_session_event (s, "session.updated");
 }
 

@@ -31,6 +31,7 @@ main (int argc, char **argv)
   gchar *address = NULL;
   gdouble pace = 2.0;
   gint chunk_ms = 100;
+  gint answer_tone_ms = 0;
   gint function_call_every = 3;
   gint session_limit_ms = 60 * 60 * 1000;
   gint response_delay_ms = 0;
@@ -54,6 +55,10 @@ main (int argc, char **argv)
           "0 = all at once", "FACTOR"},
     {"chunk-ms", 0, 0, G_OPTION_ARG_INT, &chunk_ms,
         "Audio per response.output_audio.delta (default 100)", "MS"},
+    {"answer-tone-ms", 0, 0, G_OPTION_ARG_INT, &answer_tone_ms,
+        "Answer each utterance with a 1 kHz tone of this length, full level "
+          "from its first sample, instead of the echo (for onset timing; "
+          "default 0 = echo)", "MS"},
     {"function-call-every", 0, 0, G_OPTION_ARG_INT, &function_call_every,
         "When the session declares tools, call the first one on every Nth "
           "turn (default 3, 0 = never)", "N"},
@@ -109,6 +114,7 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
   if (port < 0 || port > 65535 || chunk_ms < 1 || function_call_every < 0
+      || answer_tone_ms < 0
       || session_limit_ms < 0
       || response_delay_ms < 0 || close_after_ms < 0 || close_after_appends < 0
       || close_code < 0 || close_code > 4999 || close_sessions < 0
@@ -124,6 +130,7 @@ main (int argc, char **argv)
     opts.address = address;
   opts.audio_pace = pace;
   opts.chunk_ms = chunk_ms;
+  opts.answer_tone_ms = answer_tone_ms;
   opts.function_call_every = function_call_every;
   opts.session_limit_ms = session_limit_ms;
   opts.response_delay_ms = response_delay_ms;

@@ -1,0 +1,372 @@
+/* gst-realtime-bridge
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The benchmark's callers; see benchcallers.h. Like realtime-bridge-call,
+ * one ticker on an absolute 10 ms grid drives every call, on one thread
+ * whose GMainContext is pushed before any libsoup object is made.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "benchcallers.h"
+#include "callsimaudio.h"
+#include "callsimcall.h"
+#include "callsimscript.h"
+
+#define MS G_TIME_SPAN_MILLISECOND
+/* silence before a sound for it to count as an onset (8 kHz samples) */
+#define HEARD_MIN_QUIET (100 * 8)
+#define HEARD_GAP_US (100 * MS)
+/* how long the callers may take to hang up once asked to */
+#define HANG_UP_TIMEOUT_US (10 * G_TIME_SPAN_SECOND)
+
+struct _BenchCallers
+{
+  guint n;
+  gint64 stagger_us;
+  BenchCallerLayout layout;
+  gchar *url;
+  gchar *account_sid;
+  gchar **no_params;
+  FILE *summaries;
+
+  CallsimProbe probe;
+  CallsimConfig *configs;       /* one per call: each says its own code */
+  BenchCaller *callers;
+  GPtrArray *calls;             /* CallsimCall */
+  CallsimReport *report;
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupSession *session;
+  GSource *ticker;
+  guint n_started;
+
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+  gint64 origin_us;
+  guint n_finished;
+};
+
+/* ---- measurement hooks (callers' thread) --------------------------- */
+
+static void
+on_started (guint index, gint64 sent_us, gpointer user_data)
+{
+  BenchCallers *self = user_data;
+
+  self->callers[index - 1].start_sent_us = sent_us;
+}
+
+static void
+on_media_sent (guint index, gint64 frame, const guint8 * mulaw,
+    gint64 sent_us, gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  BenchCaller *c = &self->callers[index - 1];
+  guint burst;
+
+  c->frames_sent = MAX (c->frames_sent, frame + 1);
+  if (bench_caller_layout_burst_at (&self->layout, frame, &burst)
+      && burst < c->burst_sent_us->len)
+    g_array_index (c->burst_sent_us, gint64, burst) = sent_us;
+}
+
+static void
+on_media_received (guint index, const guint8 * mulaw, gsize len,
+    gint64 arrival_us, gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  BenchCaller *c = &self->callers[index - 1];
+  gint16 linear[BENCH_FRAME_SAMPLES_8K];
+  gsize done = 0;
+
+  /* the bridge sends nothing between answers: a pause in arrivals is
+   * silence the caller hears */
+  if (c->last_arrival_us > 0 && arrival_us - c->last_arrival_us >= HEARD_GAP_US)
+    c->heard_onset.quiet_run = MAX (c->heard_onset.quiet_run, HEARD_MIN_QUIET);
+  c->last_arrival_us = arrival_us;
+  while (done < len) {
+    guint n = MIN (len - done, G_N_ELEMENTS (linear)), i, found;
+
+    for (i = 0; i < n; i++)
+      linear[i] = callsim_mulaw_to_linear (mulaw[done + i]);
+    found = bench_onset_detector_push (&c->heard_onset, linear, n, NULL);
+    /* every onset in one message arrived at the same time */
+    for (i = 0; i < found; i++)
+      g_array_append_val (c->heard_onsets_us, arrival_us);
+    done += n;
+  }
+  c->heard_samples += len;
+}
+
+/* ---- the loop -------------------------------------------------------- */
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_call_finished (CallsimCall * call, gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  const CallsimStats *stats = callsim_call_get_stats (call);
+  BenchCaller *c = &self->callers[stats->index - 1];
+
+  c->finished = TRUE;
+  c->ok = stats->failures->len == 0;
+  if (!c->ok)
+    c->failure = g_strdup (g_ptr_array_index (stats->failures, 0));
+  g_mutex_lock (&self->lock);
+  self->n_finished++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+start_due_calls (BenchCallers * self, gint64 now)
+{
+  while (self->n_started < self->n
+      && now >= self->origin_us + self->n_started * self->stagger_us) {
+    CallsimCall *call = g_ptr_array_index (self->calls, self->n_started);
+
+    self->n_started++;
+    callsim_call_start (call, self->session, self->origin_us);
+  }
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  guint i;
+
+  start_due_calls (self, now);
+  for (i = 0; i < self->n_started; i++)
+    callsim_call_tick (g_ptr_array_index (self->calls, i), now);
+  /* absolute schedule: a late tick does not push the next ones back */
+  g_source_set_ready_time (self->ticker, self->origin_us +
+      ((now - self->origin_us) / CALLSIM_TICK_US + 1) * CALLSIM_TICK_US);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ticker_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs ticker_funcs = {
+  NULL, NULL, ticker_dispatch, NULL, NULL, NULL,
+};
+
+static gboolean
+hang_up_all (gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  guint i;
+
+  self->n_started = self->n;
+  for (i = 0; i < self->calls->len; i++) {
+    CallsimCall *call = g_ptr_array_index (self->calls, i);
+
+    if (!callsim_call_is_finished (call))
+      callsim_call_hang_up (call);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+run_callers (gpointer user_data)
+{
+  BenchCallers *self = user_data;
+  guint i;
+
+  g_main_context_push_thread_default (self->context);
+  self->session = soup_session_new_with_options ("user-agent",
+      "Twilio.TmeWs/1.0", "max-conns", self->n + 8, "max-conns-per-host",
+      self->n + 8, "timeout", 0, NULL);
+  /* Twilio offers no permessage-deflate */
+  soup_session_remove_feature_by_type (self->session,
+      SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
+  self->calls = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      callsim_call_free);
+  for (i = 0; i < self->n; i++)
+    g_ptr_array_add (self->calls, callsim_call_new (&self->configs[i], i + 1,
+            NULL, self->report, on_call_finished, self));
+
+  g_mutex_lock (&self->lock);
+  self->origin_us = g_get_monotonic_time ();
+  self->ready = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  self->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
+  g_source_set_priority (self->ticker, G_PRIORITY_HIGH);
+  g_source_set_callback (self->ticker, on_tick, self, NULL);
+  g_source_set_ready_time (self->ticker, self->origin_us);
+  g_source_attach (self->ticker, self->context);
+  g_main_loop_run (self->loop);
+
+  g_source_destroy (self->ticker);
+  g_source_unref (self->ticker);
+  g_ptr_array_unref (self->calls);
+  soup_session_abort (self->session);
+  g_object_unref (self->session);
+  while (g_main_context_iteration (self->context, FALSE));
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+BenchCallers *
+bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
+    const BenchCallerLayout * layout, const gchar * summaries)
+{
+  BenchCallers *self = g_new0 (BenchCallers, 1);
+  guint i, n_bursts;
+
+  self->n = n_calls;
+  self->stagger_us = stagger_ms * MS;
+  self->layout = *layout;
+  self->url = g_strdup (url);
+  self->account_sid = callsim_make_sid ("AC");
+  self->no_params = g_new0 (gchar *, 1);
+  self->summaries = fopen (summaries ? summaries : "/dev/null", "w");
+  self->report = callsim_report_new (self->summaries ? self->summaries :
+      stderr, TRUE, FALSE, NULL);
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+
+  self->probe.started = on_started;
+  self->probe.media_sent = on_media_sent;
+  self->probe.media_received = on_media_received;
+  self->probe.user_data = self;
+
+  n_bursts = layout->total_frames > layout->first_burst_frame ?
+      (layout->total_frames - layout->first_burst_frame +
+      layout->burst_period_frames - 1) / layout->burst_period_frames : 0;
+  self->configs = g_new0 (CallsimConfig, n_calls);
+  self->callers = g_new0 (BenchCaller, n_calls);
+  for (i = 0; i < n_calls; i++) {
+    CallsimConfig *c = &self->configs[i];
+    BenchCaller *b = &self->callers[i];
+    gint64 duration_ms = (gint64) layout->total_frames * BENCH_FRAME_MS;
+
+    c->url = self->url;
+    c->signed_url = self->url;
+    c->account_sid = self->account_sid;
+    c->param_names = self->no_params;
+    c->param_values = self->no_params;
+    c->utterance = bench_caller_audio_new (layout, i + 1);
+    c->silence_before_ms = 0;
+    c->silence_after_ms = 500;
+    c->first_timestamp_ms = 150;
+    c->reply_timeout_ms = 10000;
+    c->connect_timeout_ms = 30000;
+    c->max_duration_ms = duration_ms + 60000;
+    c->expect_audio = TRUE;
+    c->probe = &self->probe;
+
+    b->number = i + 1;
+    b->burst_sent_us = g_array_new (FALSE, TRUE, sizeof (gint64));
+    g_array_set_size (b->burst_sent_us, n_bursts);
+    bench_onset_detector_init (&b->heard_onset, HEARD_MIN_QUIET);
+    b->heard_onsets_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  }
+
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("bench-callers", run_callers, self);
+  g_mutex_lock (&self->lock);
+  while (!self->ready)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  return self;
+}
+
+gint64
+bench_callers_get_origin (BenchCallers * self)
+{
+  return self->origin_us;
+}
+
+gboolean
+bench_callers_wait (BenchCallers * self, gint64 deadline_us)
+{
+  gboolean all;
+
+  g_mutex_lock (&self->lock);
+  while (self->n_finished < self->n)
+    if (!g_cond_wait_until (&self->cond, &self->lock, deadline_us))
+      break;
+  all = self->n_finished >= self->n;
+  g_mutex_unlock (&self->lock);
+  return all;
+}
+
+guint
+bench_callers_get_n (BenchCallers * self)
+{
+  return self->n;
+}
+
+BenchCaller *
+bench_callers_get (BenchCallers * self, guint index)
+{
+  g_return_val_if_fail (index < self->n, NULL);
+  return &self->callers[index];
+}
+
+void
+bench_callers_stop (BenchCallers * self)
+{
+  if (self->thread == NULL)
+    return;
+  if (!bench_callers_wait (self, g_get_monotonic_time ())) {
+    g_main_context_invoke (self->context, hang_up_all, self);
+    bench_callers_wait (self, g_get_monotonic_time () + HANG_UP_TIMEOUT_US);
+  }
+  g_main_context_invoke (self->context, quit_loop, self->loop);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+}
+
+void
+bench_callers_free (BenchCallers * self)
+{
+  guint i;
+
+  bench_callers_stop (self);
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+
+  callsim_report_free (self->report);
+  if (self->summaries)
+    fclose (self->summaries);
+  for (i = 0; i < self->n; i++) {
+    g_bytes_unref (self->configs[i].utterance);
+    g_array_unref (self->callers[i].burst_sent_us);
+    g_array_unref (self->callers[i].heard_onsets_us);
+    g_free (self->callers[i].failure);
+  }
+  g_free (self->configs);
+  g_free (self->callers);
+  g_free (self->no_params);
+  g_free (self->account_sid);
+  g_free (self->url);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
