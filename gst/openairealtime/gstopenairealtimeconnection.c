@@ -125,6 +125,10 @@ session_drop_connection (GstOpenAIRealtimeSession * self, gboolean close)
 {
   session_disarm (&self->handshake_timeout);
   session_disarm (&self->response_timer);
+  if (self->connect_attempt) {
+    self->connect_attempt->session = NULL;
+    self->connect_attempt = NULL;
+  }
   if (self->cancellable) {
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
@@ -309,7 +313,8 @@ on_error (SoupWebsocketConnection * conn, GError * error, gpointer data)
 static void
 connect_done (GObject * source, GAsyncResult * result, gpointer data)
 {
-  GstOpenAIRealtimeSession *self = data;
+  SessionConnectAttempt *attempt = data;
+  GstOpenAIRealtimeSession *self = attempt->session;
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION
       (source), result);
   g_autoptr (GError) error = NULL;
@@ -318,6 +323,18 @@ connect_done (GObject * source, GAsyncResult * result, gpointer data)
 
   conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
       &error);
+  g_free (attempt);
+  if (self == NULL) {
+    /* abandoned (dropped or stopped) while in flight; the session may be
+     * gone: touch nothing of it */
+    GST_DEBUG ("abandoned WebSocket connect finished");
+    if (conn) {
+      soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_object_unref (conn);
+    }
+    return;
+  }
+  self->connect_attempt = NULL;
   if (conn == NULL) {
     g_autofree gchar *reason = NULL;
 
@@ -402,8 +419,16 @@ session_start_connect (GstOpenAIRealtimeSession * self)
   self->connect_timed_out = FALSE;
   self->cancellable = g_cancellable_new ();
   session_arm_handshake_timeout (self);
+  if (self->soup == NULL)
+    /* made here, on the loop, so that every source libsoup makes lands on
+     * the loop's context */
+    self->soup = soup_session_new_with_options ("timeout", 0,
+        "idle-timeout", 0, NULL);
+  self->connect_attempt = g_new0 (SessionConnectAttempt, 1);
+  self->connect_attempt->session = self;
   soup_session_websocket_connect_async (self->soup, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, self->cancellable, connect_done, self);
+      G_PRIORITY_DEFAULT, self->cancellable, connect_done,
+      self->connect_attempt);
   g_object_unref (msg);
 }
 

@@ -203,79 +203,144 @@ session_flush_input (GstOpenAIRealtimeSession * self)
   }
 }
 
-static gboolean
-flush_input_cb (gpointer data)
+/* ---- work for the loop ----------------------------------------------------- */
+
+typedef struct _SessionWork SessionWork;
+typedef void (*SessionWorkFunc) (GstOpenAIRealtimeSession * self,
+    SessionWork * work);
+
+struct _SessionWork
 {
-  session_flush_input (data);
-  return G_SOURCE_REMOVE;
+  SessionWorkFunc func;
+  gchar *a;
+  gchar *b;
+  gint64 value;
+};
+
+static void
+session_work_free (SessionWork * work)
+{
+  g_free (work->a);
+  g_free (work->b);
+  g_free (work);
 }
 
-static gboolean
-try_send_update_cb (gpointer data)
+/* Any thread, lock held. Wakes the loop unless it is woken already: what is
+ * queued before the loop gets to it is done in one wake-up. */
+static void
+session_queue_work_locked (GstOpenAIRealtimeSession * self,
+    SessionWorkFunc func, const gchar * a, const gchar * b, gint64 value)
 {
-  session_try_send_update (data);
-  return G_SOURCE_REMOVE;
+  SessionWork *work;
+
+  if (self->stopped)
+    return;
+  work = g_new0 (SessionWork, 1);
+  work->func = func;
+  work->a = g_strdup (a);
+  work->b = g_strdup (b);
+  work->value = value;
+  g_queue_push_tail (&self->work, work);
+  if (self->work.length == 1)
+    g_source_set_ready_time (self->work_source, 0);
 }
 
-/* ---- the loop thread ------------------------------------------------------- */
-
-static gboolean
-loop_started_cb (gpointer data)
+static void
+session_queue_work (GstOpenAIRealtimeSession * self, SessionWorkFunc func,
+    const gchar * a, const gchar * b, gint64 value)
 {
-  GstOpenAIRealtimeSession *self = data;
+  g_mutex_lock (&self->lock);
+  session_queue_work_locked (self, func, a, b, value);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Loop thread: runs what was queued, in order. */
+static void
+session_run_work (GstOpenAIRealtimeSession * self)
+{
+  GQueue batch = G_QUEUE_INIT;
+  SessionWork *work;
 
   g_mutex_lock (&self->lock);
-  g_cond_broadcast (&self->cond);
+  batch = self->work;
+  g_queue_init (&self->work);
   g_mutex_unlock (&self->lock);
-  return G_SOURCE_REMOVE;
+  while ((work = g_queue_pop_head (&batch))) {
+    work->func (self, work);
+    session_work_free (work);
+  }
 }
 
 static gboolean
-start_connect_cb (gpointer data)
+work_source_dispatch (GSource * source, GSourceFunc callback, gpointer data)
 {
-  session_start_connect (data);
-  return G_SOURCE_REMOVE;
+  /* re-armed by the next queued work */
+  g_source_set_ready_time (source, -1);
+  return callback (data);
 }
 
-static gpointer
-session_thread (gpointer data)
+static GSourceFuncs work_source_funcs = {
+  NULL, NULL, work_source_dispatch, NULL, NULL, NULL
+};
+
+static gboolean
+work_cb (gpointer data)
+{
+  session_run_work (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+flush_input_work (GstOpenAIRealtimeSession * self, SessionWork * work)
+{
+  session_flush_input (self);
+}
+
+static void
+try_send_update_work (GstOpenAIRealtimeSession * self, SessionWork * work)
+{
+  session_try_send_update (self);
+}
+
+static void
+start_connect_work (GstOpenAIRealtimeSession * self, SessionWork * work)
+{
+  session_start_connect (self);
+}
+
+/* ---- life on the shared loop ----------------------------------------------- */
+
+/* On the loop: what the session's own thread did when it ended. Nothing of
+ * the session is left on the loop afterwards (sources destroyed, connect
+ * attempt abandoned, libsoup objects gone). */
+static gboolean
+stop_cb (gpointer data)
 {
   GstOpenAIRealtimeSession *self = data;
-  GSource *idle;
 
-  g_main_context_push_thread_default (self->context);
-  /* created here so that every source libsoup makes lands on our context */
-  self->soup = soup_session_new_with_options ("timeout", 0,
-      "idle-timeout", 0, NULL);
-  idle = g_idle_source_new ();
-  g_source_set_callback (idle, loop_started_cb, self, NULL);
-  g_source_attach (idle, self->context);
-  g_source_unref (idle);
-
-  g_main_loop_run (self->loop);
-
+  /* what the elements asked for before they left is still done */
+  session_run_work (self);
+  g_mutex_lock (&self->lock);
+  self->stopped = TRUE;
+  g_mutex_unlock (&self->lock);
+  g_source_destroy (self->work_source);
   session_set_state (self, SESSION_STATE_STOPPED);
   session_drop_connection (self, TRUE);
   session_disarm (&self->reconnect_timer);
   session_disarm (&self->renew_timer);
-  soup_session_abort (self->soup);
-  while (g_main_context_pending (self->context))
-    g_main_context_iteration (self->context, FALSE);
-  g_clear_object (&self->soup);
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
-}
-
-static gboolean
-quit_cb (gpointer data)
-{
-  GstOpenAIRealtimeSession *self = data;
+  session_disarm (&self->response_timer);
+  session_disarm (&self->handshake_timeout);
+  if (self->soup) {
+    soup_session_abort (self->soup);
+    g_clear_object (&self->soup);
+  }
 
   g_mutex_lock (&self->lock);
   self->state = SESSION_STATE_STOPPED;
+  self->loop_done = TRUE;
+  g_queue_clear_full (&self->work, (GDestroyNotify) session_work_free);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
-  g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
 }
 
@@ -304,7 +369,6 @@ static GstOpenAIRealtimeSession *
 session_new (const GstOpenAIRealtimeSettings * settings, gchar * api_key)
 {
   GstOpenAIRealtimeSession *self = g_new0 (GstOpenAIRealtimeSession, 1);
-  gchar *thread_name;
 
   self->name = g_strdup (settings->session_name);
   self->ref_count = 1;
@@ -320,33 +384,33 @@ session_new (const GstOpenAIRealtimeSettings * settings, gchar * api_key)
   g_queue_init (&self->output);
   g_queue_init (&self->history);
   g_queue_init (&self->discarded_responses);
+  g_queue_init (&self->work);
   self->state = SESSION_STATE_IDLE;
 
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
-  thread_name = g_strdup_printf ("rt:%s", self->name);
-  g_mutex_lock (&self->lock);
-  self->thread = g_thread_new (thread_name, session_thread, self);
-  /* the caller proceeds once the loop runs */
-  while (!g_main_loop_is_running (self->loop))
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
-  g_free (thread_name);
+  self->loop = gst_openai_realtime_loop_acquire ();
+  self->context = gst_openai_realtime_loop_get_context (self->loop);
+  self->thread = gst_openai_realtime_loop_get_thread (self->loop);
+  self->work_source = g_source_new (&work_source_funcs, sizeof (GSource));
+  g_source_set_callback (self->work_source, work_cb, self, NULL);
+  g_source_set_name (self->work_source, "openairealtime session work");
+  g_source_set_ready_time (self->work_source, -1);
+  g_source_attach (self->work_source, self->context);
+  GST_DEBUG ("session %s: on loop thread %p", self->name, self->thread);
   return self;
 }
 
 static void
 session_free (GstOpenAIRealtimeSession * self)
 {
-  GSource *quit = g_idle_source_new ();
+  /* runs in place when called on the loop itself */
+  g_main_context_invoke (self->context, stop_cb, self);
+  g_mutex_lock (&self->lock);
+  while (!self->loop_done)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+  g_source_unref (self->work_source);
+  gst_openai_realtime_loop_release (self->loop);
 
-  g_source_set_callback (quit, quit_cb, self, NULL);
-  g_source_attach (quit, self->context);
-  g_source_unref (quit);
-  g_thread_join (self->thread);
-
-  g_main_loop_unref (self->loop);
-  g_main_context_unref (self->context);
   g_queue_clear_full (&self->pending_input, (GDestroyNotify) g_bytes_unref);
   g_queue_clear_full (&self->output,
       (GDestroyNotify) gst_openai_realtime_audio_chunk_free);
@@ -440,7 +504,7 @@ gst_openai_realtime_session_acquire (GstElement * element,
   /* connect once the element is attached, so that realtime-connecting
    * reaches its bus */
   if (created)
-    g_main_context_invoke (self->context, start_connect_cb, self);
+    session_queue_work (self, start_connect_work, NULL, NULL, 0);
   return self;
 }
 
@@ -474,7 +538,7 @@ gst_openai_realtime_session_release (GstOpenAIRealtimeSession * self,
     session_free (self);
   else
     /* the remaining element may now be the only one whose format counts */
-    g_main_context_invoke (self->context, try_send_update_cb, self);
+    session_queue_work (self, try_send_update_work, NULL, NULL, 0);
 }
 
 void
@@ -486,8 +550,8 @@ gst_openai_realtime_session_set_format (GstOpenAIRealtimeSession * self,
     self->src_format = format;
   else
     self->sink_format = format;
+  session_queue_work_locked (self, try_send_update_work, NULL, NULL, 0);
   g_mutex_unlock (&self->lock);
-  g_main_context_invoke (self->context, try_send_update_cb, self);
 }
 
 gboolean
@@ -496,8 +560,6 @@ gst_openai_realtime_session_push_input (GstOpenAIRealtimeSession * self,
 {
   gsize limit;
   guint bytes_per_ms;
-  gboolean schedule = FALSE;
-
   g_mutex_lock (&self->lock);
   if (self->state == SESSION_STATE_FAILED) {
     g_mutex_unlock (&self->lock);
@@ -517,30 +579,24 @@ gst_openai_realtime_session_push_input (GstOpenAIRealtimeSession * self,
   }
   if (self->state == SESSION_STATE_READY && !self->flush_scheduled) {
     self->flush_scheduled = TRUE;
-    schedule = TRUE;
+    session_queue_work_locked (self, flush_input_work, NULL, NULL, 0);
   }
   g_mutex_unlock (&self->lock);
-
-  if (schedule)
-    g_main_context_invoke (self->context, flush_input_cb, self);
   return TRUE;
 }
 
-static gboolean
-commit_cb (gpointer data)
+static void
+commit_work (GstOpenAIRealtimeSession * self, SessionWork * work)
 {
-  GstOpenAIRealtimeSession *self = data;
-
   session_flush_input (self);
   session_send (self, realtime_build_input_audio_commit ());
   session_request_response (self, NULL);
-  return G_SOURCE_REMOVE;
 }
 
 void
 gst_openai_realtime_session_commit_input (GstOpenAIRealtimeSession * self)
 {
-  g_main_context_invoke (self->context, commit_cb, self);
+  session_queue_work (self, commit_work, NULL, NULL, 0);
 }
 
 GstOpenAIRealtimePullResult
@@ -594,43 +650,9 @@ gst_openai_realtime_session_set_src_flushing (GstOpenAIRealtimeSession * self,
   g_mutex_unlock (&self->lock);
 }
 
-typedef struct
-{
-  GstOpenAIRealtimeSession *session;
-  gchar *a;
-  gchar *b;
-  gint64 value;
-} Invocation;
-
 static void
-invocation_free (gpointer data)
+truncate_work (GstOpenAIRealtimeSession * self, SessionWork * inv)
 {
-  Invocation *inv = data;
-
-  g_free (inv->a);
-  g_free (inv->b);
-  g_free (inv);
-}
-
-static void
-invoke (GstOpenAIRealtimeSession * self, GSourceFunc func, const gchar * a,
-    const gchar * b, gint64 value)
-{
-  Invocation *inv = g_new0 (Invocation, 1);
-
-  inv->session = self;
-  inv->a = g_strdup (a);
-  inv->b = g_strdup (b);
-  inv->value = value;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, func, inv,
-      invocation_free);
-}
-
-static gboolean
-truncate_cb (gpointer data)
-{
-  Invocation *inv = data;
-  GstOpenAIRealtimeSession *self = inv->session;
   GList *l;
 
   session_send (self, realtime_build_item_truncate (inv->a, 0, inv->value));
@@ -646,22 +668,18 @@ truncate_cb (gpointer data)
       break;
     }
   }
-  return G_SOURCE_REMOVE;
 }
 
 void
 gst_openai_realtime_session_truncate (GstOpenAIRealtimeSession * self,
     const gchar * item_id, gint64 audio_end_ms)
 {
-  invoke (self, truncate_cb, item_id, NULL, audio_end_ms);
+  session_queue_work (self, truncate_work, item_id, NULL, audio_end_ms);
 }
 
-static gboolean
-function_call_output_cb (gpointer data)
+static void
+function_call_output_work (GstOpenAIRealtimeSession * self, SessionWork * inv)
 {
-  Invocation *inv = data;
-  GstOpenAIRealtimeSession *self = inv->session;
-
   session_history_add (self, HISTORY_FUNCTION_OUTPUT, NULL, NULL, inv->b,
       inv->a, NULL);
   if (session_get_state (self) == SESSION_STATE_READY)
@@ -669,7 +687,6 @@ function_call_output_cb (gpointer data)
         realtime_build_item_create_function_call_output (inv->a, inv->b));
   /* else the history replay on the next connection carries it */
   session_request_response (self, NULL);
-  return G_SOURCE_REMOVE;
 }
 
 gboolean
@@ -683,6 +700,7 @@ gst_openai_realtime_session_function_call_output (GstOpenAIRealtimeSession *
   }
   if (session_get_state (self) == SESSION_STATE_FAILED)
     return FALSE;
-  invoke (self, function_call_output_cb, call_id, output ? output : "", 0);
+  session_queue_work (self, function_call_output_work, call_id,
+      output ? output : "", 0);
   return TRUE;
 }

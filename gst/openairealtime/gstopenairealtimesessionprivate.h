@@ -12,6 +12,7 @@
 #include <libsoup/soup.h>
 
 #include "gstopenairealtimesession.h"
+#include "gstopenairealtimeloop.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,13 @@ typedef struct
   gchar *name;
 } HistoryEntry;
 
+/* An async WebSocket connect's user data: it outlives the session when the
+ * session stops with the connect in flight (session is then NULL). */
+typedef struct
+{
+  GstOpenAIRealtimeSession *session;
+} SessionConnectAttempt;
+
 struct _GstOpenAIRealtimeSession
 {
   /* registry (registry lock) */
@@ -59,12 +67,17 @@ struct _GstOpenAIRealtimeSession
   gchar *http_url;              /* ws(s) -> http(s), with ?model= */
   gchar *display_url;           /* as configured, with ?model=; never a key */
 
+  /* the shared loop the session lives on, for its whole life */
+  GstOpenAIRealtimeLoop *loop;
   GThread *thread;
   GMainContext *context;
-  GMainLoop *loop;
+  /* wakes the loop for this session's queued work; one wake-up serves
+   * everything queued meanwhile */
+  GSource *work_source;
 
   /* loop thread only */
-  SoupSession *soup;
+  SoupSession *soup;            /* made on the loop, on the first connect */
+  SessionConnectAttempt *connect_attempt;       /* in flight, or NULL */
   SoupWebsocketConnection *conn;
   GCancellable *cancellable;
   GSource *handshake_timeout;
@@ -105,6 +118,9 @@ struct _GstOpenAIRealtimeSession
   gboolean barge_in;
   gboolean barge_in_dropped;
   gboolean src_flushing;
+  GQueue work;                  /* SessionWork, run on the loop in order */
+  gboolean stopped;             /* no more work is queued */
+  gboolean loop_done;           /* the loop side is torn down */
 };
 
 /* gstopenairealtimesession.c: state, timers, sending, input queue */

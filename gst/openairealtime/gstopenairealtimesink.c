@@ -15,7 +15,11 @@
  * `audio/x-raw, format=S16LE, rate=24000, channels=1` is `audio/pcm`,
  * `audio/x-mulaw, rate=8000, channels=1` is `audio/pcmu` and
  * `audio/x-alaw, rate=8000, channels=1` is `audio/pcma`. `session.update` is
- * sent once the formats of every element of the session are negotiated.
+ * sent once the formats of every element of the session are known: when the
+ * sink starts, from upstream's caps if they allow only one format (so that
+ * a decoder upstream, which negotiates on its first output, does not delay
+ * the session until the first audio), else from the negotiated caps; caps
+ * negotiated later with another format update the session's formats.
  * Audio that arrives before the model confirmed the session
  * (`session.updated`), or while the session reconnects, is kept and sent in
  * order afterwards; beyond `max-buffered-ms` the oldest audio is dropped and
@@ -207,6 +211,37 @@ gst_openai_realtime_sink_get_property (GObject * object, guint prop_id,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
+static RealtimeAudioFormat format_from_caps (GstCaps * caps);
+
+/* The format upstream can only give, known before any data flows: with a
+ * decoder upstream (mulawdec, which negotiates on its first output) caps
+ * would otherwise come with the first buffer, and session.update would wait
+ * for the caller's first media frame. UNSET if upstream allows several. */
+static RealtimeAudioFormat
+gst_openai_realtime_sink_peer_format (GstOpenAIRealtimeSink * self)
+{
+  GstPad *pad = GST_BASE_SINK_PAD (self);
+  GstCaps *templ = gst_pad_get_pad_template_caps (pad);
+  GstCaps *peer = gst_pad_peer_query_caps (pad, templ);
+  RealtimeAudioFormat format = REALTIME_AUDIO_FORMAT_UNSET;
+  guint i, n = gst_caps_get_size (peer);
+
+  for (i = 0; i < n && !gst_caps_is_any (peer); i++) {
+    GstCaps *one = gst_caps_copy_nth (peer, i);
+    RealtimeAudioFormat f = format_from_caps (one);
+
+    gst_caps_unref (one);
+    if (i > 0 && f != format) {
+      format = REALTIME_AUDIO_FORMAT_UNSET;
+      break;
+    }
+    format = f;
+  }
+  gst_caps_unref (peer);
+  gst_caps_unref (templ);
+  return format;
+}
+
 static gboolean
 gst_openai_realtime_sink_start (GstBaseSink * sink)
 {
@@ -230,6 +265,18 @@ gst_openai_realtime_sink_start (GstBaseSink * sink)
         ("session configuration refused"));
     g_error_free (error);
     return FALSE;
+  }
+  /* the negotiated caps confirm it (or change it, which updates the
+   * session) */
+  if (gst_pad_is_linked (GST_BASE_SINK_PAD (self))) {
+    RealtimeAudioFormat format = gst_openai_realtime_sink_peer_format (self);
+
+    if (format != REALTIME_AUDIO_FORMAT_UNSET) {
+      GST_INFO_OBJECT (self, "upstream can only give %s",
+          realtime_audio_format_to_string (format));
+      gst_openai_realtime_session_set_format (session,
+          GST_OPENAI_REALTIME_ROLE_SINK, format);
+    }
   }
   return TRUE;
 }

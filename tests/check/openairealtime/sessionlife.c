@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "gstopenairealtimeloop.h"
 
 /* session.update comes first; audio before session.updated is held and
  * then delivered complete and in order; the key is only in the header. */
@@ -351,6 +352,114 @@ GST_START_TEST (test_commit_at_eos_without_vad)
 
 GST_END_TEST;
 
+/* Threads of this process whose name starts with prefix. */
+static guint
+count_threads (const gchar * prefix)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+  guint n = 0;
+
+  fail_unless (dir != NULL);
+  while ((tid = g_dir_read_name (dir))) {
+    gchar *path = g_strdup_printf ("/proc/self/task/%s/comm", tid);
+    gchar *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL)
+        && g_str_has_prefix (comm, prefix))
+      n++;
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  return n;
+}
+
+#define N_POOL_SESSIONS 5
+
+/* Sessions share the pool's loop threads (2 here), each works, and the
+ * threads end with the last session. */
+GST_START_TEST (test_sessions_share_loop_threads)
+{
+  FakeRealtime *servers[N_POOL_SESSIONS];
+  GstHarness *harnesses[N_POOL_SESSIONS];
+  GstBus *bus = gst_bus_new ();
+  guint i;
+
+  g_setenv (GST_OPENAI_REALTIME_LOOPS_ENV, "2", TRUE);
+  fail_unless_equals_int (count_threads ("rt-loop"), 0);
+  for (i = 0; i < N_POOL_SESSIONS; i++) {
+    gchar *name = g_strdup_printf ("pool%u", i);
+
+    servers[i] = fake_realtime_new (FAKE_REALTIME_NORMAL);
+    harnesses[i] = sink_harness (servers[i], name, PCM_CAPS, bus);
+    g_free (name);
+  }
+  for (i = 0; i < N_POOL_SESSIONS; i++) {
+    guint8 counter = 0;
+    GBytes *audio;
+
+    push_pattern (harnesses[i], 5, 960, &counter);
+    audio = fake_realtime_wait_audio (servers[i], 5 * 960, WAIT_S);
+    fail_unless_equals_int (g_bytes_get_size (audio), 5 * 960);
+    g_bytes_unref (audio);
+  }
+  fail_unless_equals_int (count_threads ("rt-loop"), 2);
+  fail_unless_equals_int (count_threads ("rt:"), 0);
+
+  for (i = 0; i < N_POOL_SESSIONS; i++) {
+    release_harness (harnesses[i]);
+    fake_realtime_free (servers[i]);
+  }
+  /* a release joins the loop's thread when it was the last session on it */
+  fail_unless_equals_int (count_threads ("rt-loop"), 0);
+  release_bus (bus);
+  g_unsetenv (GST_OPENAI_REALTIME_LOOPS_ENV);
+}
+
+GST_END_TEST;
+
+/* Upstream can only give PCM16 (a decoder that negotiates on its first
+ * output): session.update goes out before any audio. */
+GST_START_TEST (test_session_update_before_first_buffer)
+{
+  FakeRealtime *server = fake_realtime_new (FAKE_REALTIME_NORMAL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("appsrc", NULL);
+  GstElement *dec = gst_element_factory_make ("mulawdec", NULL);
+  GstElement *resample = gst_element_factory_make ("audioresample", NULL);
+  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
+  GstElement *sink = make_element ("openairealtimesink", server, "early");
+  GstCaps *caps;
+  RealtimeClientEvent *update;
+
+  fail_unless (src && dec && resample && filter && sink);
+  caps = gst_caps_from_string ("audio/x-mulaw, rate=8000, channels=1");
+  g_object_set (src, "caps", caps, "is-live", TRUE, "format",
+      GST_FORMAT_TIME, NULL);
+  gst_caps_unref (caps);
+  caps = gst_caps_from_string ("audio/x-raw, rate=24000");
+  g_object_set (filter, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  gst_bin_add_many (GST_BIN (pipeline), src, dec, resample, filter, sink, NULL);
+  fail_unless (gst_element_link_many (src, dec, resample, filter, sink, NULL));
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+
+  update = fake_realtime_wait_event (server, "session.update", 0, WAIT_S);
+  fail_unless (update != NULL, "no session.update before the first buffer");
+  fail_unless_equals_int (update->session->input_format,
+      REALTIME_AUDIO_FORMAT_PCM16);
+  realtime_client_event_free (update);
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+  fake_realtime_free (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 openairealtime_session_suite (void)
 {
@@ -369,6 +478,8 @@ openairealtime_session_suite (void)
   tcase_add_test (tc, test_response_timeout);
   tcase_add_test (tc, test_input_buffer_bound);
   tcase_add_test (tc, test_commit_at_eos_without_vad);
+  tcase_add_test (tc, test_sessions_share_loop_threads);
+  tcase_add_test (tc, test_session_update_before_first_buffer);
   return s;
 }
 
