@@ -304,28 +304,6 @@ account_element_message (BridgeCall * call, const GstStructure * s)
   }
 }
 
-static const gchar *
-element_message_level (const GstStructure * s)
-{
-  const gchar *name = gst_structure_get_name (s);
-
-  if (g_str_equal (name, "realtime-error")) {
-    gboolean fatal = FALSE;
-
-    gst_structure_get_boolean (s, "fatal", &fatal);
-    return fatal ? "error" : "warning";
-  }
-  if (g_str_equal (name, "realtime-reconnecting"))
-    return "warning";
-  /* One per 20 ms of audio: details, not milestones. */
-  if (g_str_equal (name, "twilio-mark"))
-    return "debug";
-  if (g_str_has_prefix (name, "twilio-") || g_str_has_prefix (name,
-          "realtime-"))
-    return "info";
-  return "debug";
-}
-
 static void
 recalculate_latency_async (GstElement * pipeline, gpointer user_data)
 {
@@ -351,6 +329,8 @@ error_fields (GstMessage * msg, GError * err, const gchar * debug)
 static void
 handle_message (BridgeCall * call, GstMessage * msg)
 {
+  const gchar *level = bridge_message_log_level (msg);
+
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:{
       g_autoptr (GError) err = NULL;
@@ -389,8 +369,11 @@ handle_message (BridgeCall * call, GstMessage * msg)
       break;
     case GST_MESSAGE_STATE_CHANGED:{
       GstState old_state, new_state;
-      JsonObject *fields = json_object_new ();
+      JsonObject *fields;
 
+      if (!bridge_log_enabled (call->app->log, level))
+        break;
+      fields = json_object_new ();
       gst_message_parse_state_changed (msg, &old_state, &new_state, NULL);
       json_object_set_string_member (fields, "source",
           GST_MESSAGE_SRC_NAME (msg));
@@ -398,8 +381,7 @@ handle_message (BridgeCall * call, GstMessage * msg)
           gst_element_state_get_name (old_state));
       json_object_set_string_member (fields, "new-state",
           gst_element_state_get_name (new_state));
-      call_log (call, GST_MESSAGE_SRC (msg) == GST_OBJECT (call->pipeline) ?
-          "info" : "debug", "state-changed", fields);
+      call_log (call, level, "state-changed", fields);
       break;
     }
     case GST_MESSAGE_LATENCY:
@@ -411,7 +393,6 @@ handle_message (BridgeCall * call, GstMessage * msg)
       break;
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
-      JsonObject *fields;
       const gchar *name;
 
       if (!s)
@@ -419,10 +400,13 @@ handle_message (BridgeCall * call, GstMessage * msg)
       name = gst_structure_get_name (s);
       /* twilio-start names the call: account for it before logging. */
       account_element_message (call, s);
-      fields = bridge_structure_to_json (s);
-      json_object_set_string_member (fields, "source",
-          GST_MESSAGE_SRC_NAME (msg));
-      call_log (call, element_message_level (s), name, fields);
+      if (bridge_log_enabled (call->app->log, level)) {
+        JsonObject *fields = bridge_structure_to_json (s);
+
+        json_object_set_string_member (fields, "source",
+            GST_MESSAGE_SRC_NAME (msg));
+        call_log (call, level, name, fields);
+      }
       if (g_str_equal (name, "twilio-stop"))
         call_hangup (call, "the caller hung up (twilio stop)");
       else if (g_str_equal (name, "twilio-closed"))
@@ -430,9 +414,12 @@ handle_message (BridgeCall * call, GstMessage * msg)
       break;
     }
     default:{
-      JsonObject *fields = json_object_new ();
+      JsonObject *fields;
       const GstStructure *s = gst_message_get_structure (msg);
 
+      if (!bridge_log_enabled (call->app->log, level))
+        break;
+      fields = json_object_new ();
       json_object_set_string_member (fields, "type",
           GST_MESSAGE_TYPE_NAME (msg));
       json_object_set_string_member (fields, "source",
@@ -440,10 +427,29 @@ handle_message (BridgeCall * call, GstMessage * msg)
       if (s)
         json_object_set_string_member (fields, "structure",
             gst_structure_get_name (s));
-      call_log (call, "debug", "message", fields);
+      call_log (call, level, "message", fields);
       break;
     }
   }
+}
+
+/* In the posting thread (streaming threads, and the main loop itself for
+ * what the Twilio socket brings, e.g. a twilio-mark per mark echo): a
+ * message that would only become a debug event, with --verbose off, is
+ * dropped here so that it is neither queued nor wakes the main loop.
+ * LATENCY logs nothing but is acted on; every other message that
+ * handle_message acts on (errors, EOS, twilio-start/stop/closed, realtime-*
+ * accounting) is logged above debug, so it passes. */
+static GstBusSyncReply
+drop_unlogged_message (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  gboolean verbose = GPOINTER_TO_INT (user_data);
+
+  if (verbose || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_LATENCY
+      || !g_str_equal (bridge_message_log_level (msg), "debug"))
+    return GST_BUS_PASS;
+  gst_message_unref (msg);
+  return GST_BUS_DROP;
 }
 
 static gboolean
@@ -682,6 +688,10 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
     call_log (call, "info", "media-connected", fields);
   }
 
+  /* The verbosity is fixed for the process: passed by value, the handler
+   * needs nothing that the call's teardown frees. */
+  gst_bus_set_sync_handler (call->bus, drop_unlogged_message,
+      GINT_TO_POINTER (bridge_log_enabled (app->log, "debug")), NULL);
   gst_bus_add_watch (call->bus, on_bus_message, call);
   call->bus_watched = TRUE;
   call->closed_handler = g_signal_connect (conn, "closed",

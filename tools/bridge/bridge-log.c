@@ -145,6 +145,51 @@ add_value (JsonObject * obj, const gchar * name, const GValue * value)
   }
 }
 
+const gchar *
+bridge_message_log_level (GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  const gchar *name;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:
+      return "error";
+    case GST_MESSAGE_WARNING:
+      return "warning";
+    case GST_MESSAGE_INFO:
+    case GST_MESSAGE_EOS:
+      return "info";
+    case GST_MESSAGE_STATE_CHANGED:
+      /* The pipeline's (the bus's top-level object): milestones. */
+      return GST_MESSAGE_SRC (msg)
+          && !GST_OBJECT_PARENT (GST_MESSAGE_SRC (msg)) ? "info" : "debug";
+    case GST_MESSAGE_ELEMENT:
+      break;
+    default:
+      return "debug";
+  }
+
+  if (!s)
+    return "debug";
+  name = gst_structure_get_name (s);
+  if (g_str_equal (name, "realtime-error")) {
+    gboolean fatal = FALSE;
+
+    gst_structure_get_boolean (s, "fatal", &fatal);
+    return fatal ? "error" : "warning";
+  }
+  if (g_str_equal (name, "realtime-reconnecting"))
+    return "warning";
+  /* One per mark echo (every 20 ms while the model talks): details, not
+   * milestones. */
+  if (g_str_equal (name, "twilio-mark"))
+    return "debug";
+  if (g_str_has_prefix (name, "twilio-") || g_str_has_prefix (name,
+          "realtime-"))
+    return "info";
+  return "debug";
+}
+
 JsonObject *
 bridge_structure_to_json (const GstStructure * s)
 {
@@ -253,6 +298,12 @@ format_text (JsonObject * obj)
   return g_string_free (out, FALSE);
 }
 
+gboolean
+bridge_log_enabled (BridgeLog * log, const gchar * level)
+{
+  return log->verbose || !g_str_equal (level, "debug");
+}
+
 void
 bridge_log_emit (BridgeLog * log, const gchar * level,
     const BridgeLogIds * ids, const gchar * event, JsonObject * fields)
@@ -261,7 +312,7 @@ bridge_log_emit (BridgeLog * log, const gchar * level,
   g_autoptr (JsonNode) node = NULL;
   gchar *json;
 
-  if (g_str_equal (level, "debug") && !log->verbose) {
+  if (!bridge_log_enabled (log, level)) {
     if (fields)
       json_object_unref (fields);
     return;

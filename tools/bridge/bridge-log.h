@@ -48,6 +48,15 @@ void bridge_log_emitv (BridgeLog * log, const gchar * level,
     const BridgeLogIds * ids, const gchar * event,
     const gchar * first_field, ...) G_GNUC_NULL_TERMINATED;
 
+/* Whether events at @level are written (debug only with --verbose): lets
+ * callers skip building fields nobody reads. */
+gboolean bridge_log_enabled (BridgeLog * log, const gchar * level);
+
+/* The level a call's bus message is logged at: errors, warnings, the
+ * pipeline's state changes, EOS and twilio-* / realtime-* element messages
+ * (but twilio-mark, one per mark echo) are milestones; the rest is debug. */
+const gchar *bridge_message_log_level (GstMessage * msg);
+
 /* Builds the event object (exposed for tests). */
 JsonObject *bridge_log_build_event (const gchar * level,
     const BridgeLogIds * ids, const gchar * event, JsonObject * fields);

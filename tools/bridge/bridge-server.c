@@ -564,6 +564,8 @@ send_to_log_clients (const gchar * json, gpointer user_data)
   g_autoptr (GPtrArray) clients = NULL;
   guint i;
 
+  if (app->log_clients->len == 0)
+    return;                     /* the usual case: nobody listens */
   /* A copy: a slow client leaves the list while we walk it. */
   clients = g_ptr_array_copy (app->log_clients, NULL, NULL);
   g_ptr_array_set_free_func (clients, NULL);    /* borrowed */

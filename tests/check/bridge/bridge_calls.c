@@ -267,6 +267,44 @@ GST_START_TEST (test_concurrent_calls)
           NULL, NULL) >= 3);
   fail_unless (test_process_count_events (bridge, "realtime-session-updated",
           NULL, NULL) >= 3);
+  /* Milestones are logged; debug-only bus messages (a twilio-mark per mark
+   * echo, the elements' state changes) are dropped before the main loop
+   * without --verbose. */
+  fail_unless (test_process_count_events (bridge, "state-changed", "source",
+          "call-1") >= 1);
+  fail_unless (test_process_count_events (bridge, "realtime-response-done",
+          NULL, NULL) >= 3);
+  fail_unless_equals_int (test_process_count_events (bridge, "twilio-mark",
+          NULL, NULL), 0);
+  fail_unless_equals_int (test_process_count_events (bridge, "state-changed",
+          "level", "debug"), 0);
+  out = test_bridge_stop (bridge);
+}
+
+GST_END_TEST;
+
+/* --verbose: the bus messages the quiet launcher drops are debug events. */
+GST_START_TEST (test_verbose_events)
+{
+  const gchar *args[] = { "--port", "0", "--verbose", NULL };
+  TestProcess *bridge = test_bridge_start (args, NULL);
+  guint port = test_bridge_port (bridge);
+  const gchar *sim_args[] = { "--expect-audio", "--quiet", NULL };
+  TestProcess *sim = test_callsim_start (port, sim_args);
+  g_autofree gchar *out = NULL;
+
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
+  test_process_free (sim);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "status",
+          "completed", 60));
+  fail_unless (test_process_count_events (bridge, "twilio-mark", "level",
+          "debug") > 0);
+  fail_unless (test_process_count_events (bridge, "state-changed", "level",
+          "debug") > 0);
+  fail_unless (test_process_count_events (bridge, "state-changed", "source",
+          "call-1") >= 1);
+  fail_unless (test_process_count_events (bridge, "realtime-first-audio",
+          NULL, NULL) >= 1);
   out = test_bridge_stop (bridge);
 }
 
@@ -509,6 +547,7 @@ bridge_calls_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_concurrent_calls);
+  tcase_add_test (tc, test_verbose_events);
   tcase_add_test (tc, test_signed_calls);
   tcase_add_test (tc, test_model_unreachable);
   tcase_add_test (tc, test_shutdown_with_call);

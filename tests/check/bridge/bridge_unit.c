@@ -579,6 +579,89 @@ GST_START_TEST (test_log_text)
 
 GST_END_TEST;
 
+static const gchar *
+element_message_level (GstElement * src, GstStructure * s)
+{
+  GstMessage *msg = gst_message_new_element (GST_OBJECT (src), s);
+  const gchar *level = bridge_message_log_level (msg);
+
+  gst_message_unref (msg);
+  return level;
+}
+
+/* The launcher's bus filter drops what this calls debug (without
+ * --verbose): the per-mark twilio-mark and the elements' state changes,
+ * never a milestone or a message the call acts on. */
+GST_START_TEST (test_message_levels)
+{
+  GstElement *pipeline = gst_pipeline_new ("call-1");
+  GstElement *child = gst_element_factory_make ("fakesink", "sink");
+  GstMessage *msg;
+  FILE *f = tmpfile ();
+  BridgeLog *quiet = bridge_log_new (BRIDGE_LOG_JSON, FALSE, f);
+  BridgeLog *verbose = bridge_log_new (BRIDGE_LOG_JSON, TRUE, f);
+
+  gst_bin_add (GST_BIN (pipeline), child);
+
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new ("twilio-mark", "name", G_TYPE_STRING, "m1",
+              "played", G_TYPE_BOOLEAN, TRUE, NULL)), "debug");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("twilio-start")), "info");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("twilio-stop")), "info");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("twilio-closed")), "info");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("realtime-response-done")), "info");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("realtime-reconnecting")), "warning");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new ("realtime-error", "fatal", G_TYPE_BOOLEAN, TRUE,
+              NULL)), "error");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new ("realtime-error", "fatal", G_TYPE_BOOLEAN,
+              FALSE, NULL)), "warning");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new_empty ("level")), "debug");
+
+  msg = gst_message_new_state_changed (GST_OBJECT (pipeline),
+      GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING);
+  fail_unless_equals_string (bridge_message_log_level (msg), "info");
+  gst_message_unref (msg);
+  msg = gst_message_new_state_changed (GST_OBJECT (child),
+      GST_STATE_READY, GST_STATE_PAUSED, GST_STATE_PLAYING);
+  fail_unless_equals_string (bridge_message_log_level (msg), "debug");
+  gst_message_unref (msg);
+  msg = gst_message_new_eos (GST_OBJECT (pipeline));
+  fail_unless_equals_string (bridge_message_log_level (msg), "info");
+  gst_message_unref (msg);
+  {
+    GError *err = g_error_new_literal (GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_READ, "x");
+
+    msg = gst_message_new_error (GST_OBJECT (child), err, NULL);
+    fail_unless_equals_string (bridge_message_log_level (msg), "error");
+    gst_message_unref (msg);
+    g_error_free (err);
+  }
+  msg = gst_message_new_stream_status (GST_OBJECT (child),
+      GST_STREAM_STATUS_TYPE_CREATE, child);
+  fail_unless_equals_string (bridge_message_log_level (msg), "debug");
+  gst_message_unref (msg);
+
+  fail_unless (!bridge_log_enabled (quiet, "debug"));
+  fail_unless (bridge_log_enabled (quiet, "info"));
+  fail_unless (bridge_log_enabled (verbose, "debug"));
+
+  bridge_log_free (quiet);
+  bridge_log_free (verbose);
+  fclose (f);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 bridge_unit_suite (void)
 {
@@ -601,6 +684,7 @@ bridge_unit_suite (void)
   tcase_add_test (tc, test_metrics_render);
   tcase_add_test (tc, test_log_events);
   tcase_add_test (tc, test_log_text);
+  tcase_add_test (tc, test_message_levels);
   return s;
 }
 
