@@ -91,6 +91,9 @@ enum
 #define TOLERANCE_SAMPLES (TWILIO_SAMPLE_RATE / 100)
 /* Longer gaps are not filled (DISCONT instead). */
 #define MAX_FILL_SAMPLES (60 * TWILIO_SAMPLE_RATE)
+/* Contiguous media found queued together go out as one buffer of at most
+ * this much audio (a backlog after a stall is caught up in few pushes). */
+#define MAX_MERGE_SAMPLES (TWILIO_SAMPLE_RATE / 5)
 
 struct _GstTwilioSrc
 {
@@ -112,6 +115,7 @@ struct _GstTwilioSrc
   GstTwilioStream *stream;
 
   /* streaming thread */
+  GQueue pending;               /* items handed over, not consumed yet */
   gboolean have_first;
   gint64 origin;                /* Twilio time (samples) of offset 0 */
   guint64 next_offset;          /* samples pushed so far, incl. silence */
@@ -288,6 +292,7 @@ gst_twilio_src_init (GstTwilioSrc * self)
   self->path = g_strdup (DEFAULT_PATH);
   self->max_message_size = GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE;
   self->latency_ms = DEFAULT_LATENCY_MS;
+  g_queue_init (&self->pending);
 }
 
 static void
@@ -295,6 +300,8 @@ gst_twilio_src_finalize (GObject * object)
 {
   GstTwilioSrc *self = GST_TWILIO_SRC (object);
 
+  g_queue_clear_full (&self->pending,
+      (GDestroyNotify) gst_twilio_stream_item_free);
   g_clear_pointer (&self->stream, gst_twilio_stream_unref);
   g_free (self->stream_name);
   g_free (self->address);
@@ -486,6 +493,8 @@ gst_twilio_src_stop (GstBaseSrc * src)
   GST_OBJECT_UNLOCK (self);
 
   if (stream) {
+    /* Taken from the stream but not pushed: back where they came from. */
+    gst_twilio_stream_unpop_items (stream, &self->pending);
     gst_twilio_stream_set_src (stream, NULL);
     gst_twilio_stream_unref (stream);
   }
@@ -617,17 +626,66 @@ make_buffer (GstTwilioSrc * self, GstTwilioStreamItem * item)
   return buf;
 }
 
+/* Whether make_buffer () would place @item right after the audio pushed so
+ * far, neither filling a gap nor moving the timeline: then it can share the
+ * previous buffer with timestamps unchanged. */
+static gboolean
+continues_timeline (GstTwilioSrc * self, GstTwilioStreamItem * item)
+{
+  gint64 target;
+
+  if (item->type != GST_TWILIO_STREAM_ITEM_MEDIA
+      || g_bytes_get_size (item->payload) == 0)
+    return FALSE;
+  if (!item->has_timestamp)
+    return TRUE;
+  target = (gint64) item->timestamp_ms * 8 - self->origin;
+  return ABS (target - (gint64) self->next_offset) <= TOLERANCE_SAMPLES;
+}
+
+/* Appends the contiguous media queued behind the one just made into @buf:
+ * one push downstream (and one hand-off further on) for a whole batch. */
+static GstBuffer *
+append_contiguous_media (GstTwilioSrc * self, GstBuffer * buf)
+{
+  GstTwilioStreamItem *item;
+
+  while ((item = g_queue_peek_head (&self->pending))
+      && continues_timeline (self, item)
+      && GST_BUFFER_OFFSET_END (buf) - GST_BUFFER_OFFSET (buf) +
+      g_bytes_get_size (item->payload) <= MAX_MERGE_SAMPLES) {
+    gsize size = g_bytes_get_size (item->payload);
+
+    g_queue_pop_head (&self->pending);
+    buf = gst_buffer_append (buf, gst_buffer_new_wrapped_bytes (item->payload));
+    GST_BUFFER_OFFSET_END (buf) += size;
+    GST_BUFFER_DURATION (buf) = self->base_pts +
+        gst_util_uint64_scale_int (GST_BUFFER_OFFSET_END (buf), GST_SECOND,
+        TWILIO_SAMPLE_RATE) - GST_BUFFER_PTS (buf);
+    self->next_offset = GST_BUFFER_OFFSET_END (buf);
+    gst_twilio_stream_item_free (item);
+  }
+  return buf;
+}
+
 static GstFlowReturn
 gst_twilio_src_create (GstPushSrc * src, GstBuffer ** buf)
 {
   GstTwilioSrc *self = GST_TWILIO_SRC (src);
 
   for (;;) {
-    GstTwilioStreamItem *item = NULL;
-    GstFlowReturn ret = gst_twilio_stream_pop_item (self->stream, &item);
+    GstTwilioStreamItem *item;
 
-    if (ret != GST_FLOW_OK)
-      return ret;
+    /* One wake-up takes everything queued; the next waits only once all of
+     * it has been pushed. */
+    if (g_queue_is_empty (&self->pending)) {
+      GstFlowReturn ret = gst_twilio_stream_pop_items (self->stream,
+          &self->pending);
+
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+    item = g_queue_pop_head (&self->pending);
 
     switch (item->type) {
       case GST_TWILIO_STREAM_ITEM_MEDIA:
@@ -637,6 +695,7 @@ gst_twilio_src_create (GstPushSrc * src, GstBuffer ** buf)
         }
         *buf = make_buffer (self, item);
         gst_twilio_stream_item_free (item);
+        *buf = append_contiguous_media (self, *buf);
         return GST_FLOW_OK;
       case GST_TWILIO_STREAM_ITEM_END:
         GST_INFO_OBJECT (self, "call ended");

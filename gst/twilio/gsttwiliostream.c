@@ -53,7 +53,8 @@ struct _GstTwilioStream
   gint ref_count;               /* registry_lock */
 
   GMutex lock;
-  GCond cond;
+  GCond cond;                   /* sink side: mark echoes, end, flushing */
+  GCond items_cond;             /* src side only: items, src_flushing */
 
   /* standalone server (twiliosrc without a handed-over connection) */
   GMutex server_lock;           /* serialises starting it */
@@ -187,8 +188,14 @@ push_item_locked (GstTwilioStream * stream, GstTwilioStreamItem * item)
     }
     stream->end_queued = TRUE;
   }
+  /* The streaming thread drains the whole queue per wake-up and only
+   * waits on an empty one: waking it for every message would cost a
+   * futex call each, and a context switch whenever it is still busy. */
+  if (g_queue_is_empty (&stream->items))
+    g_cond_signal (&stream->items_cond);
   g_queue_push_tail (&stream->items, item);
-  g_cond_broadcast (&stream->cond);
+  if (item->type == GST_TWILIO_STREAM_ITEM_END)
+    g_cond_broadcast (&stream->cond);   /* wait_played () ends on it */
 }
 
 /* ---- sending (I/O context) -------------------------------------------- */
@@ -263,8 +270,17 @@ queue_audio_locked (GstTwilioStream * stream, GBytes * frames,
       ++stream->mark_counter);
   mark->end = end;
   g_queue_push_tail (&stream->marks, mark);
-  g_queue_push_tail (&stream->out_texts, twilio_build_media (stream->stream_sid,
-          data, size));
+  /* One 20 ms frame per media message (what Twilio itself sends and what
+   * players handle best), one mark after all of them: mark-interval sets
+   * how often the position is confirmed, not the message size. */
+  while (size > 0) {
+    gsize chunk = MIN (size, TWILIO_FRAME_BYTES);
+
+    g_queue_push_tail (&stream->out_texts,
+        twilio_build_media (stream->stream_sid, data, chunk));
+    data += chunk;
+    size -= chunk;
+  }
   g_queue_push_tail (&stream->out_texts, twilio_build_mark (stream->stream_sid,
           mark->name));
 }
@@ -655,6 +671,7 @@ gst_twilio_stream_get (const gchar * name)
     g_mutex_init (&stream->lock);
     g_mutex_init (&stream->server_lock);
     g_cond_init (&stream->cond);
+    g_cond_init (&stream->items_cond);
     stream->max_message_size = GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE;
     stream->played = GST_CLOCK_TIME_NONE;
     g_queue_init (&stream->items);
@@ -708,6 +725,7 @@ stream_free (GstTwilioStream * stream)
   g_weak_ref_clear (&stream->sink);
   g_mutex_clear (&stream->lock);
   g_cond_clear (&stream->cond);
+  g_cond_clear (&stream->items_cond);
   g_free (stream->name);
   g_free (stream);
 }
@@ -756,20 +774,35 @@ gst_twilio_stream_set_max_message_size (GstTwilioStream * stream, gsize size)
 /* ---- src side --------------------------------------------------------- */
 
 GstFlowReturn
-gst_twilio_stream_pop_item (GstTwilioStream * stream,
-    GstTwilioStreamItem ** item)
+gst_twilio_stream_pop_items (GstTwilioStream * stream, GQueue * items)
 {
   GstFlowReturn ret = GST_FLOW_OK;
 
   g_mutex_lock (&stream->lock);
   while (!stream->src_flushing && g_queue_is_empty (&stream->items))
-    g_cond_wait (&stream->cond, &stream->lock);
-  if (stream->src_flushing)
+    g_cond_wait (&stream->items_cond, &stream->lock);
+  if (stream->src_flushing) {
     ret = GST_FLOW_FLUSHING;
-  else
-    *item = g_queue_pop_head (&stream->items);
+  } else {
+    /* Hand over the whole batch: one lock and one wake-up for all of it. */
+    *items = stream->items;
+    g_queue_init (&stream->items);
+  }
   g_mutex_unlock (&stream->lock);
   return ret;
+}
+
+void
+gst_twilio_stream_unpop_items (GstTwilioStream * stream, GQueue * items)
+{
+  GstTwilioStreamItem *item;
+
+  g_mutex_lock (&stream->lock);
+  while ((item = g_queue_pop_tail (items)))
+    g_queue_push_head (&stream->items, item);
+  if (!g_queue_is_empty (&stream->items))
+    g_cond_signal (&stream->items_cond);
+  g_mutex_unlock (&stream->lock);
 }
 
 void
@@ -777,7 +810,7 @@ gst_twilio_stream_set_src_flushing (GstTwilioStream * stream, gboolean flushing)
 {
   g_mutex_lock (&stream->lock);
   stream->src_flushing = flushing;
-  g_cond_broadcast (&stream->cond);
+  g_cond_broadcast (&stream->items_cond);
   g_mutex_unlock (&stream->lock);
 }
 

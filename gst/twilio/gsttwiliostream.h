@@ -72,10 +72,14 @@ gboolean gst_twilio_stream_start_server (GstTwilioStream * stream,
 void gst_twilio_stream_attach_connection (GstTwilioStream * stream,
     SoupWebsocketConnection * connection, GMainContext * context);
 
-/* src side: blocks until an item is there; GST_FLOW_FLUSHING when woken by
- * set_src_flushing (TRUE). */
-GstFlowReturn gst_twilio_stream_pop_item (GstTwilioStream * stream,
-    GstTwilioStreamItem ** item);
+/* src side: blocks until at least one item is there, then moves every
+ * queued item (in order) to @items, which must be empty; the caller frees
+ * them. GST_FLOW_FLUSHING when woken by set_src_flushing (TRUE). */
+GstFlowReturn gst_twilio_stream_pop_items (GstTwilioStream * stream,
+    GQueue * items);
+/* Gives items taken by pop_items () and not consumed back to the head of
+ * the queue (in order), e.g. when the src stops: audio is never dropped. */
+void gst_twilio_stream_unpop_items (GstTwilioStream * stream, GQueue * items);
 void gst_twilio_stream_set_src_flushing (GstTwilioStream * stream,
     gboolean flushing);
 

@@ -83,15 +83,21 @@ GST_START_TEST (test_src_call)
   fail_unless (buf != NULL);
   fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
   fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 0);
-  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 20 * GST_MSECOND);
-  fail_unless_equals_int (gst_buffer_get_size (buf), 160);
   check_payload (buf, 0, 160, 0x11);
-  gst_buffer_unref (buf);
-
-  buf = gst_harness_pull (h);
-  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
-  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 20 * GST_MSECOND);
-  check_payload (buf, 0, 160, 0x22);
+  if (gst_buffer_get_size (buf) == 160) {
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 20 * GST_MSECOND);
+    gst_buffer_unref (buf);
+    buf = gst_harness_pull (h);
+    fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), 20 * GST_MSECOND);
+    fail_unless_equals_int (gst_buffer_get_size (buf), 160);
+    check_payload (buf, 0, 160, 0x22);
+  } else {
+    /* Both frames were queued when the streaming thread woke: one buffer. */
+    fail_unless_equals_int (gst_buffer_get_size (buf), 320);
+    fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 40 * GST_MSECOND);
+    check_payload (buf, 160, 160, 0x22);
+  }
   gst_buffer_unref (buf);
 
   buf = gst_harness_pull (h);
@@ -142,6 +148,117 @@ GST_START_TEST (test_src_call)
   /* Stopping the element closes the socket. */
   fail_unless (fake_twilio_wait_closed (fake, DEADLINE));
   fake_twilio_free (fake);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+collect_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  g_async_queue_push (user_data,
+      gst_buffer_ref (GST_PAD_PROBE_INFO_BUFFER (info)));
+  return GST_PAD_PROBE_OK;
+}
+
+static GstBuffer *
+pop_collected (GAsyncQueue * collected)
+{
+  GstBuffer *buf = g_async_queue_timeout_pop (collected,
+      DEADLINE * G_TIME_SPAN_SECOND);
+
+  fail_unless (buf != NULL, "no buffer from twiliosrc");
+  return buf;
+}
+
+/* Media queued while the streaming thread is not pulling (here: before
+ * PLAYING) is handed over in one batch, and contiguous frames leave as one
+ * buffer of at most 200 ms with the timestamps they would have had one by
+ * one; a gap still starts a buffer of its own. */
+GST_START_TEST (test_src_merges_queued_media)
+{
+  GstBus *bus = gst_bus_new ();
+  GstElement *pipeline = gst_parse_launch ("twiliosrc name=src port=0 "
+      "address=127.0.0.1 stream=merge ! fakesink sync=false", NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstPad *srcpad = gst_element_get_static_pad (src, "src");
+  GAsyncQueue *collected =
+      g_async_queue_new_full ((GDestroyNotify) gst_buffer_unref);
+  GstClockTime first_pts;
+  GstBuffer *buf;
+  FakeTwilio *fake;
+  gchar *json;
+  gint port;
+  guint i;
+
+  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, collect_buffer,
+      g_async_queue_ref (collected), (GDestroyNotify) g_async_queue_unref);
+  gst_element_set_bus (pipeline, bus);
+  /* Live: PAUSED starts the server but not the streaming thread. */
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PAUSED),
+      GST_STATE_CHANGE_NO_PREROLL);
+  g_object_get (src, "current-port", &port, NULL);
+  fail_unless (port > 0);
+  fake = fake_twilio_connect (port, "/call", NULL);
+  fail_unless (fake_twilio_is_connected (fake));
+  json = start_json ("audio/x-mulaw", 8000);
+  fake_twilio_send (fake, json);
+  g_free (json);
+  /* 12 contiguous frames (240 ms), then one after a 40 ms gap. */
+  for (i = 0; i < 12; i++)
+    send_media (fake, 2 + i, 1 + i, 20 * i, 0x10 + i, 160);
+  send_media (fake, 14, 13, 20 * 14, 0x77, 160);
+  /* Messages are handled in order: once the DTMF is on the bus, every
+   * media before it is queued. */
+  json = twilio_build_dtmf (15, MZ, "1");
+  fake_twilio_send (fake, json);
+  g_free (json);
+  gst_message_unref (wait_message (bus, "twilio-dtmf"));
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  buf = pop_collected (collected);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_int (gst_buffer_get_size (buf), 1600);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 0);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET_END (buf), 1600);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 200 * GST_MSECOND);
+  for (i = 0; i < 10; i++)
+    check_payload (buf, 160 * i, 160, 0x10 + i);
+  first_pts = GST_BUFFER_PTS (buf);
+  gst_buffer_unref (buf);
+
+  buf = pop_collected (collected);
+  fail_if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT));
+  fail_unless_equals_int (gst_buffer_get_size (buf), 320);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 1600);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), first_pts +
+      200 * GST_MSECOND);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 40 * GST_MSECOND);
+  check_payload (buf, 0, 160, 0x1a);
+  check_payload (buf, 160, 160, 0x1b);
+  gst_buffer_unref (buf);
+
+  /* The frame after the gap: filled with silence, in a buffer of its own
+   * that starts exactly where the merged ones ended. */
+  buf = pop_collected (collected);
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (buf), 1920);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), first_pts +
+      240 * GST_MSECOND);
+  fail_unless_equals_int (gst_buffer_get_size (buf), 480);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (buf), 60 * GST_MSECOND);
+  check_payload (buf, 0, 320, 0xFF);
+  check_payload (buf, 320, 160, 0x77);
+  gst_buffer_unref (buf);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless (fake_twilio_wait_closed (fake, DEADLINE));
+  fake_twilio_free (fake);
+  gst_object_unref (srcpad);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+  g_async_queue_unref (collected);
   gst_bus_set_flushing (bus, TRUE);
   gst_object_unref (bus);
 }
@@ -382,12 +499,17 @@ GST_START_TEST (test_echo_pipeline)
   json = start_json ("audio/x-mulaw", 8000);
   fake_twilio_send (fake, json);
   g_free (json);
-  /* 10 x 20 ms frames come back in 160-byte multiples. */
+  /* 10 x 20 ms frames come back as 160-byte media messages. */
   for (i = 0; i < 10; i++)
     send_media (fake, i + 2, i + 1, 20 * i, 0x60 + i, 160);
 
   while (media_bytes < 1600) {
+    gsize before = media_bytes;
     TwilioMessage *m = pop_until (fake, TWILIO_EVENT_MARK, &media_bytes);
+
+    /* A mark after at most mark-interval (100 ms) of 20 ms frames. */
+    fail_unless (media_bytes > before && media_bytes - before <= 800,
+        "%" G_GSIZE_FORMAT " bytes before a mark", media_bytes - before);
 
     /* Twilio plays, then echoes the mark. */
     json = twilio_build_mark_echo (100 + marks, MZ, m->mark_name);
@@ -637,6 +759,7 @@ twilio_elements_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_src_call);
+  tcase_add_test (tc, test_src_merges_queued_media);
   tcase_add_test (tc, test_src_rejects_media_format);
   tcase_add_test (tc, test_src_survives_garbage);
   tcase_add_test (tc, test_src_signature);
