@@ -238,6 +238,23 @@ echo_marks (CallsimCall * call, GPtrArray * names, gboolean played)
     echo_mark (call, g_ptr_array_index (names, i), played);
 }
 
+/* Louder than -54 dBFS somewhere in the payload. */
+#define AUDIBLE_PEAK 64
+
+static gboolean
+is_audible (const guint8 * mulaw, gsize len)
+{
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    gint16 sample = callsim_mulaw_to_linear (mulaw[i]);
+
+    if (ABS (sample) > AUDIBLE_PEAK)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 static void
 on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
 {
@@ -245,9 +262,12 @@ on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
   const guint8 *data = g_bytes_get_data (m->payload, &len);
   guint i;
 
-  if (len != TWILIO_FRAME_BYTES) {
+  /* Twilio accepts any size and recommends whole 20 ms frames: a payload
+   * that is not a multiple of 160 bytes is what breaks its pacing. */
+  if (len == 0 || len % TWILIO_FRAME_BYTES != 0) {
     gchar *detail = g_strdup_printf ("media payload of %" G_GSIZE_FORMAT
-        " bytes, expected %d (20 ms of μ-law)", len, TWILIO_FRAME_BYTES);
+        " bytes, not a multiple of %d (20 ms of μ-law)", len,
+        TWILIO_FRAME_BYTES);
 
     violation (call, CALLSIM_VIOLATION_FRAME_SIZE, detail);
     g_free (detail);
@@ -264,6 +284,12 @@ on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
     event (call, "bridge-audio", f);
   }
   call->last_media_us = now;
+
+  /* First audio and turn answers count audible audio only: a bridge may
+   * send silence (GStreamer sinks preroll on a frame of it) long before it
+   * says anything. */
+  if (!is_audible (data, len))
+    goto queue;
 
   if (call->stats.first_audio_ms < 0) {
     JsonObject *f = json_object_new ();
@@ -290,6 +316,7 @@ on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
     }
   }
 
+queue:
   if (call->config->probe && call->config->probe->media_received)
     call->config->probe->media_received (call->index, data, len, now,
         call->config->probe->user_data);

@@ -104,6 +104,55 @@ GST_START_TEST (test_caller_messages)
 
 GST_END_TEST;
 
+/* ---- first audio is audible audio ---------------------------------- */
+
+#define SILENT_LEAD_MS 300
+
+static void
+send_audible_double_frame (FakeConn * conn)
+{
+  guint8 *pattern = make_pattern (2 * FRAME);
+
+  /* 40 ms in one message: Twilio accepts whole multiples of 20 ms */
+  fake_conn_send_media (conn, pattern, 2 * FRAME);
+  g_free (pattern);
+}
+
+static void
+script_silence_then_audio (FakeConn * conn, const gchar * event,
+    JsonObject * message)
+{
+  guint8 silence[FRAME];
+
+  if (g_strcmp0 (event, "start") != 0)
+    return;
+  /* a frame of μ-law silence at once, as a prerolling pipeline sends */
+  memset (silence, 0xff, sizeof (silence));
+  fake_conn_send_media (conn, silence, FRAME);
+  fake_conn_after (conn, SILENT_LEAD_MS, send_audible_double_frame);
+}
+
+GST_START_TEST (test_first_audio_is_audible)
+{
+  FakeBridge *bridge = fake_bridge_new (script_silence_then_audio);
+  SimRun *run;
+
+  run = run_sim (bridge, "--silence-before=0", "--silence-after=200",
+      "--expect-audio", fmt_arg ("--audio=%s", tone_path), NULL);
+  assert_exit (run, 0);
+  /* the silent frame does not count as the bridge's first audio */
+  fail_unless (summary_double (run, "first_audio_ms") >= SILENT_LEAD_MS - 20,
+      "first audio after %.1f ms", summary_double (run, "first_audio_ms"));
+  /* both messages were received and played; neither is a violation */
+  fail_unless_equals_int (summary_int (run, "media_received"), 2);
+  fail_unless_equals_int (summary_double (run, "audio_received_ms"), 60);
+  fail_unless_equals_int (summary_int (run, "violations_total"), 0);
+  sim_run_free (run);
+  fake_bridge_free (bridge);
+}
+
+GST_END_TEST;
+
 /* ---- marks and playout ----------------------------------------------- */
 
 #define REPLY_FRAMES 25         /* 500 ms */
@@ -715,6 +764,7 @@ callsim_suite (void)
   tcase_add_test (tc, test_hangup);
   tcase_add_test (tc, test_barge_in);
   tcase_add_test (tc, test_many_calls);
+  tcase_add_test (tc, test_first_audio_is_audible);
   return s;
 }
 
