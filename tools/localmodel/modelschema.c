@@ -100,27 +100,6 @@ check_any_object (JsonNode * node, const gchar * path, ModelError * err)
 }
 
 static gboolean
-check_string_array (JsonNode * node, const gchar * path, ModelError * err)
-{
-  JsonArray *arr;
-  guint i;
-
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return type_error (node, path, "an array", err);
-  arr = json_node_get_array (node);
-  for (i = 0; i < json_array_get_length (arr); i++) {
-    JsonNode *el = json_array_get_element (arr, i);
-    if (!is_string (el)) {
-      gchar *p = g_strdup_printf ("%s[%u]", path, i);
-      type_error (el, p, "a string", err);
-      g_free (p);
-      return FALSE;
-    }
-  }
-  return TRUE;
-}
-
-static gboolean
 check_enum (JsonNode * node, const gchar * path, const gchar * const *values,
     ModelError * err)
 {
@@ -145,6 +124,52 @@ check_enum (JsonNode * node, const gchar * path, const gchar * const *values,
       json_node_get_string (node), list->str);
   g_string_free (list, TRUE);
   return FALSE;
+}
+
+/* An array whose every element passes @check (with @data), reporting the
+ * first failing element as path[i]. */
+typedef gboolean (*ElementCheck) (JsonNode * node, const gchar * path,
+    gconstpointer data, ModelError * err);
+
+static gboolean
+check_array (JsonNode * node, const gchar * path, ElementCheck check,
+    gconstpointer data, ModelError * err)
+{
+  JsonArray *arr;
+  guint i;
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return type_error (node, path, "an array", err);
+  arr = json_node_get_array (node);
+  for (i = 0; i < json_array_get_length (arr); i++) {
+    gchar *p = g_strdup_printf ("%s[%u]", path, i);
+    gboolean ok = check (json_array_get_element (arr, i), p, data, err);
+
+    g_free (p);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_enum_element (JsonNode * node, const gchar * path, gconstpointer values,
+    ModelError * err)
+{
+  return check_enum (node, path, values, err);
+}
+
+static gboolean
+check_string_element (JsonNode * node, const gchar * path,
+    gconstpointer unused, ModelError * err)
+{
+  return is_string (node) || type_error (node, path, "a string", err);
+}
+
+static gboolean
+check_string_array (JsonNode * node, const gchar * path, ModelError * err)
+{
+  return check_array (node, path, check_string_element, NULL, err);
 }
 
 static gboolean
@@ -432,20 +457,10 @@ static gboolean
 check_modalities (JsonNode * node, const gchar * path, ModelError * err)
 {
   static const gchar *const values[] = { "text", "audio", NULL };
-  JsonArray *arr;
-  guint i;
 
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return type_error (node, path, "an array", err);
-  arr = json_node_get_array (node);
-  for (i = 0; i < json_array_get_length (arr); i++) {
-    gchar *p = g_strdup_printf ("%s[%u]", path, i);
-    gboolean ok = check_enum (json_array_get_element (arr, i), p, values, err);
-    g_free (p);
-    if (!ok)
-      return FALSE;
-  }
-  if (json_array_get_length (arr) != 1) {
+  if (!check_array (node, path, check_enum_element, values, err))
+    return FALSE;
+  if (json_array_get_length (json_node_get_array (node)) != 1) {
     model_error_set (err, "invalid_request_error", "invalid_value", path,
         "Invalid '%s': exactly one of 'text' or 'audio' is supported.", path);
     return FALSE;
@@ -458,22 +473,10 @@ check_include (JsonNode * node, const gchar * path, ModelError * err)
 {
   static const gchar *const values[] =
       { "item.input_audio_transcription.logprobs", NULL };
-  JsonArray *arr;
-  guint i;
 
   if (JSON_NODE_HOLDS_NULL (node))
     return TRUE;
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return type_error (node, path, "an array", err);
-  arr = json_node_get_array (node);
-  for (i = 0; i < json_array_get_length (arr); i++) {
-    gchar *p = g_strdup_printf ("%s[%u]", path, i);
-    gboolean ok = check_enum (json_array_get_element (arr, i), p, values, err);
-    g_free (p);
-    if (!ok)
-      return FALSE;
-  }
-  return TRUE;
+  return check_array (node, path, check_enum_element, values, err);
 }
 
 static gboolean
@@ -529,22 +532,16 @@ check_tool (JsonNode * node, const gchar * path, ModelError * err)
 }
 
 static gboolean
+check_tool_element (JsonNode * node, const gchar * path, gconstpointer unused,
+    ModelError * err)
+{
+  return check_tool (node, path, err);
+}
+
+static gboolean
 check_tools (JsonNode * node, const gchar * path, ModelError * err)
 {
-  JsonArray *arr;
-  guint i;
-
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    return type_error (node, path, "an array", err);
-  arr = json_node_get_array (node);
-  for (i = 0; i < json_array_get_length (arr); i++) {
-    gchar *p = g_strdup_printf ("%s[%u]", path, i);
-    gboolean ok = check_tool (json_array_get_element (arr, i), p, err);
-    g_free (p);
-    if (!ok)
-      return FALSE;
-  }
-  return TRUE;
+  return check_array (node, path, check_tool_element, NULL, err);
 }
 
 static gboolean
