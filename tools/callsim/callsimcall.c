@@ -1,9 +1,11 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * One simulated Twilio call; see callsimcall.h. Reference for what Twilio
- * does: shared/reference/twilio-media-streams.md §1.4 (numbering and
- * timing), §1.5 (mark and clear), §2.3 (signed upgrade).
+ * One simulated Twilio call, the caller's side: connecting, what the caller
+ * sends and the call script; see callsimcall.h (callsimcallbridge.c has the
+ * bridge's side). Reference for what Twilio does:
+ * shared/reference/twilio-media-streams.md §1.4 (numbering and timing),
+ * §1.5 (mark and clear), §2.3 (signed upgrade).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -11,86 +13,14 @@
 
 #include <string.h>
 
-#include "callsimaudio.h"
-#include "callsimcall.h"
-#include "callsimplayout.h"
+#include "callsimcallprivate.h"
 #include "twilioprotocol.h"
 
 #define USER_AGENT "Twilio.TmeWs/1.0"
-#define MS G_TIME_SPAN_MILLISECOND
-/* A gap this long in the bridge's media starts a new "bridge-audio" event. */
-#define AUDIO_BURST_GAP_US (500 * MS)
-/* Timeline lines per call for protocol violations; the count goes on. */
-#define MAX_VIOLATION_EVENTS 20
-
-typedef enum
-{
-  CALL_IDLE,
-  CALL_CONNECTING,
-  CALL_STREAMING,
-  CALL_CLOSING,
-  CALL_FINISHED,
-} CallState;
-
-typedef struct
-{
-  GBytes *audio;
-  gboolean scheduled;
-  gint64 start_frame;
-  gint64 n_frames;
-  gboolean ended;
-  gint64 end_sent_us;
-  gint64 end_stream_ms;
-} Utterance;
-
-struct _CallsimCall
-{
-  const CallsimConfig *config;
-  guint index;
-  CallsimReport *report;
-  CallsimCallFinished finished;
-  gpointer user_data;
-  CallsimStats stats;
-  CallState state;
-
-  SoupMessage *msg;
-  SoupWebsocketConnection *ws;
-  GCancellable *cancellable;
-
-  gint64 grid_origin_us;
-  gint64 connect_start_us;
-  gint64 start_sent_us;
-  gint64 stream_start_us;       /* stream time 0, on the tick grid */
-  guint64 sequence;             /* last sequenceNumber sent */
-  gint64 frames_sent;
-  gint64 playout_ticks;
-
-  Utterance utterances[2];
-  guint n_utterances;
-  gboolean *dtmf_done;
-
-  CallsimPlayout *playout;
-  gchar *record_path;
-  CallsimWavWriter *recorder;
-
-  guint64 received_bytes;
-  guint64 consumed_bytes;       /* played or cleared, in arrival order */
-  guint64 reply_threshold;      /* received_bytes when utterance 1 ended */
-  gboolean reply_heard;
-  gint64 reply_stream_ms;
-  gboolean sounding;
-  guint64 segment_bytes;
-  gint64 last_media_us;
-  gint64 idle_since_ms;
-  guint violation_events;
-  gboolean connect_timed_out;
-};
 
 static const guint8 silence_frame[TWILIO_FRAME_BYTES] = {
   [0 ... TWILIO_FRAME_BYTES - 1] = TWILIO_MULAW_SILENCE
 };
-
-static void finish (CallsimCall * call, const gchar * end);
 
 static gdouble
 since_connect_ms (CallsimCall * call, gint64 now)
@@ -104,8 +34,8 @@ stream_ms (CallsimCall * call, gint64 now)
   return (now - call->stream_start_us) / MS;
 }
 
-static void
-event (CallsimCall * call, const gchar * name, JsonObject * fields)
+void
+callsim_call_event (CallsimCall * call, const gchar * name, JsonObject * fields)
 {
   callsim_report_event (call->report, call->index,
       since_connect_ms (call, g_get_monotonic_time ()), name, fields);
@@ -186,305 +116,13 @@ callsim_call_get_stats (const CallsimCall * call)
   return &call->stats;
 }
 
-static void
-send_text (CallsimCall * call, gchar * text)
+void
+callsim_call_send_text (CallsimCall * call, gchar * text)
 {
   if (call->ws && soup_websocket_connection_get_state (call->ws) ==
       SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_send_text (call->ws, text);
   g_free (text);
-}
-
-/* ---- what the bridge sends ------------------------------------------- */
-
-static void
-violation (CallsimCall * call, CallsimViolation kind, const gchar * detail)
-{
-  call->stats.violations[kind]++;
-  if (call->violation_events < MAX_VIOLATION_EVENTS) {
-    JsonObject *f = json_object_new ();
-
-    json_object_set_string_member (f, "kind", callsim_violation_name (kind));
-    json_object_set_string_member (f, "detail", detail);
-    event (call, "violation", f);
-  } else if (call->violation_events == MAX_VIOLATION_EVENTS) {
-    event (call, "violations-not-shown", NULL);
-  }
-  call->violation_events++;
-}
-
-static void
-echo_mark (CallsimCall * call, const gchar * name, gboolean played)
-{
-  JsonObject *f = json_object_new ();
-
-  send_text (call, twilio_build_mark_echo (++call->sequence,
-          call->stats.stream_sid, name));
-  if (played)
-    call->stats.marks_echoed_played++;
-  else
-    call->stats.marks_echoed_cleared++;
-  json_object_set_string_member (f, "name", name);
-  json_object_set_boolean_member (f, "played", played);
-  event (call, "mark-echo", f);
-}
-
-static void
-echo_marks (CallsimCall * call, GPtrArray * names, gboolean played)
-{
-  guint i;
-
-  for (i = 0; i < names->len; i++)
-    echo_mark (call, g_ptr_array_index (names, i), played);
-}
-
-/* Louder than -54 dBFS somewhere in the payload. */
-#define AUDIBLE_PEAK 64
-
-static gboolean
-is_audible (const guint8 * mulaw, gsize len)
-{
-  gsize i;
-
-  for (i = 0; i < len; i++) {
-    gint16 sample = callsim_mulaw_to_linear (mulaw[i]);
-
-    if (ABS (sample) > AUDIBLE_PEAK)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-static void
-on_bridge_media (CallsimCall * call, TwilioMessage * m, gint64 now)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (m->payload, &len);
-  guint i;
-
-  /* Twilio accepts any size and recommends whole 20 ms frames: a payload
-   * that is not a multiple of 160 bytes is what breaks its pacing. */
-  if (len == 0 || len % TWILIO_FRAME_BYTES != 0) {
-    gchar *detail = g_strdup_printf ("media payload of %" G_GSIZE_FORMAT
-        " bytes, not a multiple of %d (20 ms of μ-law)", len,
-        TWILIO_FRAME_BYTES);
-
-    violation (call, CALLSIM_VIOLATION_FRAME_SIZE, detail);
-    g_free (detail);
-  }
-  if (len == 0)
-    return;
-
-  if (call->last_media_us == 0 || now - call->last_media_us >
-      AUDIO_BURST_GAP_US) {
-    JsonObject *f = json_object_new ();
-
-    json_object_set_double_member (f, "queued_ms",
-        callsim_playout_get_queued (call->playout) / 8.0);
-    event (call, "bridge-audio", f);
-  }
-  call->last_media_us = now;
-
-  /* First audio and turn answers count audible audio only: a bridge may
-   * send silence (GStreamer sinks preroll on a frame of it) long before it
-   * says anything. */
-  if (!is_audible (data, len))
-    goto queue;
-
-  if (call->stats.first_audio_ms < 0) {
-    JsonObject *f = json_object_new ();
-
-    call->stats.first_audio_ms = (now - call->start_sent_us) / 1000.0;
-    json_object_set_double_member (f, "after_start_ms",
-        call->stats.first_audio_ms);
-    event (call, "first-audio", f);
-  }
-  for (i = 0; i < call->n_utterances; i++) {
-    Utterance *u = &call->utterances[i];
-    gdouble *latency;
-
-    if (!u->ended || i >= call->stats.turn_latency_ms->len)
-      continue;
-    latency = &g_array_index (call->stats.turn_latency_ms, gdouble, i);
-    if (*latency < 0) {
-      JsonObject *f = json_object_new ();
-
-      *latency = (now - u->end_sent_us) / 1000.0;
-      json_object_set_int_member (f, "turn", i + 1);
-      json_object_set_double_member (f, "latency_ms", *latency);
-      event (call, "turn-answered", f);
-    }
-  }
-
-queue:
-  if (call->config->probe && call->config->probe->media_received)
-    call->config->probe->media_received (call->index, data, len, now,
-        call->config->probe->user_data);
-  call->received_bytes += len;
-  call->stats.media_received++;
-  call->stats.audio_received_ms += len / 8.0;
-  callsim_playout_push_audio (call->playout, data, len);
-}
-
-static void
-on_bridge_mark (CallsimCall * call, TwilioMessage * m)
-{
-  JsonObject *f = json_object_new ();
-
-  call->stats.marks_received++;
-  json_object_set_string_member (f, "name", m->mark_name);
-  json_object_set_double_member (f, "queued_ms",
-      callsim_playout_get_queued (call->playout) / 8.0);
-  event (call, "mark", f);
-  if (callsim_playout_push_mark (call->playout, m->mark_name))
-    echo_mark (call, m->mark_name, TRUE);
-}
-
-static void
-on_bridge_clear (CallsimCall * call)
-{
-  GPtrArray *echoed = g_ptr_array_new_with_free_func (g_free);
-  gsize dropped = callsim_playout_clear (call->playout, echoed);
-  JsonObject *f = json_object_new ();
-
-  call->stats.clears++;
-  call->stats.audio_cleared_ms += dropped / 8.0;
-  call->consumed_bytes += dropped;
-  json_object_set_double_member (f, "dropped_ms", dropped / 8.0);
-  json_object_set_int_member (f, "marks_echoed", echoed->len);
-  event (call, "clear", f);
-  echo_marks (call, echoed, FALSE);
-  g_ptr_array_unref (echoed);
-}
-
-static CallsimViolation
-classify_parse_error (const gchar * data, gsize len, const GError * strict)
-{
-  g_autoptr (TwilioMessage) tolerant = NULL;
-  GError *error = NULL;
-  CallsimViolation kind = CALLSIM_VIOLATION_BAD_JSON;
-
-  /* Strict parsing failed: a tolerant parse tells a missing streamSid or an
-   * extra key (Twilio's "missing or extra field") from worse. */
-  tolerant = twilio_message_parse (data, len, TWILIO_PARSE_TO_TWILIO, &error);
-  if (tolerant)
-    return tolerant->stream_sid == NULL
-        && tolerant->event !=
-        TWILIO_EVENT_UNKNOWN ? CALLSIM_VIOLATION_MISSING_STREAM_SID :
-        CALLSIM_VIOLATION_EXTRA_FIELD;
-  if (error->domain == TWILIO_PROTOCOL_ERROR) {
-    switch (error->code) {
-      case TWILIO_PROTOCOL_ERROR_MALFORMED:
-        kind = CALLSIM_VIOLATION_BAD_JSON;
-        break;
-      case TWILIO_PROTOCOL_ERROR_UNKNOWN_EVENT:
-        kind = CALLSIM_VIOLATION_UNKNOWN_EVENT;
-        break;
-      case TWILIO_PROTOCOL_ERROR_MISSING_FIELD:
-        kind = CALLSIM_VIOLATION_MISSING_FIELD;
-        break;
-      case TWILIO_PROTOCOL_ERROR_WRONG_TYPE:
-      case TWILIO_PROTOCOL_ERROR_BAD_NUMBER:
-        kind = CALLSIM_VIOLATION_WRONG_TYPE;
-        break;
-      case TWILIO_PROTOCOL_ERROR_BAD_PAYLOAD:
-        kind = CALLSIM_VIOLATION_BAD_BASE64;
-        break;
-      case TWILIO_PROTOCOL_ERROR_EXTRA_FIELD:
-        kind = CALLSIM_VIOLATION_EXTRA_FIELD;
-        break;
-      default:
-        break;
-    }
-  }
-  g_error_free (error);
-  return kind;
-}
-
-static void
-on_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
-    gpointer user_data)
-{
-  CallsimCall *call = user_data;
-  g_autoptr (TwilioMessage) m = NULL;
-  GError *error = NULL;
-  const gchar *data;
-  gsize len;
-  gint64 now = g_get_monotonic_time ();
-
-  if (call->state != CALL_STREAMING)
-    return;
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    violation (call, CALLSIM_VIOLATION_BINARY_FRAME,
-        "binary WebSocket frame (Twilio warning 31950)");
-    return;
-  }
-  data = g_bytes_get_data (message, &len);
-  m = twilio_message_parse (data, len,
-      TWILIO_PARSE_TO_TWILIO | TWILIO_PARSE_STRICT, &error);
-  if (m == NULL) {
-    violation (call, classify_parse_error (data, len, error), error->message);
-    g_error_free (error);
-    return;
-  }
-  if (g_strcmp0 (m->stream_sid, call->stats.stream_sid) != 0) {
-    gchar *detail = g_strdup_printf ("%s for streamSid \"%.64s\", this "
-        "stream is %s", twilio_event_to_string (m->event), m->stream_sid,
-        call->stats.stream_sid);
-
-    violation (call, CALLSIM_VIOLATION_WRONG_STREAM_SID, detail);
-    g_free (detail);
-    return;
-  }
-  switch (m->event) {
-    case TWILIO_EVENT_MEDIA:
-      on_bridge_media (call, m, now);
-      break;
-    case TWILIO_EVENT_MARK:
-      on_bridge_mark (call, m);
-      break;
-    case TWILIO_EVENT_CLEAR:
-      on_bridge_clear (call);
-      break;
-    default:
-      /* the parser only lets the server's events through */
-      violation (call, CALLSIM_VIOLATION_UNKNOWN_EVENT,
-          twilio_event_to_string (m->event));
-      break;
-  }
-}
-
-static void
-on_closed (SoupWebsocketConnection * ws, gpointer user_data)
-{
-  CallsimCall *call = user_data;
-  JsonObject *f = json_object_new ();
-  gushort code = soup_websocket_connection_get_close_code (ws);
-  const gchar *reason = soup_websocket_connection_get_close_data (ws);
-  gboolean by_bridge = call->state == CALL_STREAMING;
-
-  json_object_set_string_member (f, "by", by_bridge ? "bridge" : "caller");
-  json_object_set_int_member (f, "code", code);
-  json_object_set_string_member (f, "reason", reason ? reason : "");
-  event (call, "closed", f);
-  if (by_bridge) {
-    callsim_stats_add_failure (&call->stats, "the bridge closed the stream "
-        "(code %u%s%s) before the caller hung up", code, reason
-        && *reason ? ", " : "", reason ? reason : "");
-    finish (call, "bridge-closed");
-  } else {
-    finish (call, NULL);
-  }
-}
-
-static void
-on_error (SoupWebsocketConnection * ws, GError * error, gpointer user_data)
-{
-  CallsimCall *call = user_data;
-  JsonObject *f = json_object_new ();
-
-  json_object_set_string_member (f, "message", error->message);
-  event (call, "websocket-error", f);
 }
 
 /* ---- what the caller sends ------------------------------------------- */
@@ -498,7 +136,7 @@ hang_up (CallsimCall * call, const gchar * why, gboolean abrupt)
     return;
   json_object_set_string_member (f, "why", why);
   json_object_set_boolean_member (f, "abrupt", abrupt);
-  event (call, "hangup", f);
+  callsim_call_event (call, "hangup", f);
   call->state = CALL_CLOSING;
   g_free (call->stats.end);
   if (abrupt) {
@@ -508,11 +146,11 @@ hang_up (CallsimCall * call, const gchar * why, gboolean abrupt)
     g_signal_handlers_disconnect_by_data (call->ws, call);
     g_io_stream_close (soup_websocket_connection_get_io_stream (call->ws),
         NULL, NULL);
-    finish (call, NULL);
+    callsim_call_finish (call, NULL);
     return;
   }
   call->stats.end = g_strdup ("stop");
-  send_text (call, twilio_build_stop (++call->sequence,
+  callsim_call_send_text (call, twilio_build_stop (++call->sequence,
           call->stats.stream_sid, call->stats.account_sid,
           call->stats.call_sid));
   soup_websocket_connection_close (call->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
@@ -526,7 +164,7 @@ callsim_call_hang_up (CallsimCall * call)
     if (call->state == CALL_IDLE) {
       callsim_stats_add_failure (&call->stats, "interrupted before it "
           "started");
-      finish (call, "interrupted");
+      callsim_call_finish (call, "interrupted");
     }
     return;
   }
@@ -589,12 +227,12 @@ send_frame (CallsimCall * call, gint64 now)
       json_object_set_int_member (f, "timestamp", timestamp);
       json_object_set_int_member (f, "duration_ms",
           u->n_frames * TWILIO_FRAME_MS);
-      event (call, "caller-speech-start", f);
+      callsim_call_event (call, "caller-speech-start", f);
     }
   }
   /* stamped before sending: the far end cannot see it earlier */
   sent_us = g_get_monotonic_time ();
-  send_text (call, twilio_build_inbound_media (++call->sequence,
+  callsim_call_send_text (call, twilio_build_inbound_media (++call->sequence,
           call->stats.stream_sid, "inbound", k + 1, timestamp, data,
           TWILIO_FRAME_BYTES));
   if (call->config->probe && call->config->probe->media_sent)
@@ -617,68 +255,9 @@ send_frame (CallsimCall * call, gint64 now)
       g_array_append_val (call->stats.turn_latency_ms, unanswered);
       json_object_set_int_member (f, "turn", turn + 1);
       json_object_set_int_member (f, "timestamp", u->end_stream_ms);
-      event (call, "caller-speech-end", f);
+      callsim_call_event (call, "caller-speech-end", f);
     }
   }
-}
-
-static void
-play_tick (CallsimCall * call)
-{
-  guint8 out[TWILIO_FRAME_BYTES];
-  GPtrArray *echoed = g_ptr_array_new_with_free_func (g_free);
-  gsize filled = callsim_playout_tick (call->playout, out, sizeof out, echoed);
-  gint64 tick_ms = call->playout_ticks * TWILIO_FRAME_MS;
-
-  echo_marks (call, echoed, TRUE);
-  g_ptr_array_unref (echoed);
-
-  if (call->recorder) {
-    GError *error = NULL;
-
-    if (!callsim_wav_writer_write_mulaw (call->recorder, out, sizeof out,
-            &error)) {
-      callsim_stats_add_failure (&call->stats, "recording stopped: %s",
-          error->message);
-      g_error_free (error);
-      callsim_wav_writer_close (call->recorder, NULL);
-      call->recorder = NULL;
-    }
-  }
-
-  if (filled > 0) {
-    if (!call->sounding) {
-      JsonObject *f = json_object_new ();
-
-      json_object_set_int_member (f, "stream_ms", tick_ms);
-      event (call, "playout-start", f);
-      call->sounding = TRUE;
-      call->segment_bytes = 0;
-    }
-    call->segment_bytes += filled;
-    call->consumed_bytes += filled;
-    call->stats.audio_played_ms += filled / 8.0;
-    call->idle_since_ms = tick_ms + TWILIO_FRAME_MS;
-    if (!call->reply_heard && call->utterances[0].ended
-        && call->consumed_bytes > call->reply_threshold) {
-      JsonObject *f = json_object_new ();
-
-      call->reply_heard = TRUE;
-      call->reply_stream_ms = tick_ms;
-      json_object_set_int_member (f, "stream_ms", tick_ms);
-      json_object_set_int_member (f, "after_speech_ms",
-          tick_ms - call->utterances[0].end_stream_ms);
-      event (call, "reply-heard", f);
-    }
-  } else if (call->sounding) {
-    JsonObject *f = json_object_new ();
-
-    json_object_set_int_member (f, "stream_ms", tick_ms);
-    json_object_set_double_member (f, "played_ms", call->segment_bytes / 8.0);
-    event (call, "playout-end", f);
-    call->sounding = FALSE;
-  }
-  call->playout_ticks++;
 }
 
 static void
@@ -700,7 +279,7 @@ schedule_barge_in (CallsimCall * call)
   f = json_object_new ();
   json_object_set_int_member (f, "timestamp",
       call->config->first_timestamp_ms + frame * TWILIO_FRAME_MS);
-  event (call, "barge-in-scheduled", f);
+  callsim_call_event (call, "barge-in-scheduled", f);
 }
 
 static void
@@ -717,12 +296,12 @@ send_due_dtmf (CallsimCall * call, gint64 now_stream_ms)
         || now_stream_ms < at_ms)
       continue;
     call->dtmf_done[i] = TRUE;
-    send_text (call, twilio_build_dtmf (++call->sequence,
+    callsim_call_send_text (call, twilio_build_dtmf (++call->sequence,
             call->stats.stream_sid, d->digit));
     call->stats.dtmf_sent++;
     f = json_object_new ();
     json_object_set_string_member (f, "digit", d->digit);
-    event (call, "dtmf", f);
+    callsim_call_event (call, "dtmf", f);
   }
 }
 
@@ -801,7 +380,7 @@ callsim_call_tick (CallsimCall * call, gint64 now)
   send_due_dtmf (call, now_ms);
   while (call->stream_start_us + call->playout_ticks * TWILIO_FRAME_MS * MS
       <= now)
-    play_tick (call);
+    callsim_call_play_tick (call);
   /* a reply heard just now may resolve reply+MS times */
   schedule_barge_in (call);
 
@@ -842,20 +421,20 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
       callsim_stats_add_failure (&call->stats, "no answer to the WebSocket "
           "upgrade within %" G_GINT64_FORMAT " ms",
           call->config->connect_timeout_ms);
-      finish (call, "connect-failed");
+      callsim_call_finish (call, "connect-failed");
     } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       callsim_stats_add_failure (&call->stats, "interrupted while "
           "connecting");
-      finish (call, "interrupted");
+      callsim_call_finish (call, "interrupted");
     } else if (status >= 300) {
       callsim_stats_add_failure (&call->stats, "the bridge refused the "
           "WebSocket upgrade: HTTP %u %s", status,
           soup_message_get_reason_phrase (call->msg));
-      finish (call, "connect-failed");
+      callsim_call_finish (call, "connect-failed");
     } else {
       callsim_stats_add_failure (&call->stats, "cannot connect to %s: %s",
           call->config->url, error->message);
-      finish (call, "connect-failed");
+      callsim_call_finish (call, "connect-failed");
     }
     g_error_free (error);
     return;
@@ -866,9 +445,7 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
   call->state = CALL_STREAMING;
   call->stats.connected = TRUE;
   call->stats.connect_ms = (now - call->connect_start_us) / 1000.0;
-  g_signal_connect (ws, "message", G_CALLBACK (on_message), call);
-  g_signal_connect (ws, "closed", G_CALLBACK (on_closed), call);
-  g_signal_connect (ws, "error", G_CALLBACK (on_error), call);
+  callsim_call_watch_bridge (call, ws);
 
   if (call->record_path) {
     call->recorder = callsim_wav_writer_new (call->record_path, &error);
@@ -882,12 +459,12 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
   json_object_set_string_member (f, "call_sid", call->stats.call_sid);
   json_object_set_string_member (f, "stream_sid", call->stats.stream_sid);
   json_object_set_double_member (f, "connect_ms", call->stats.connect_ms);
-  event (call, "connected", f);
+  callsim_call_event (call, "connected", f);
 
-  send_text (call, twilio_build_connected ());
+  callsim_call_send_text (call, twilio_build_connected ());
   call->sequence = 1;
   start_sent_us = g_get_monotonic_time ();
-  send_text (call, twilio_build_start (call->sequence,
+  callsim_call_send_text (call, twilio_build_start (call->sequence,
           call->stats.account_sid, call->stats.stream_sid,
           call->stats.call_sid, NULL,
           (const gchar * const *) call->config->param_names,
@@ -900,7 +477,7 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
    * call's 20 ms schedule falls on ticks. */
   ticks = (now - call->grid_origin_us + CALLSIM_TICK_US - 1) / CALLSIM_TICK_US;
   call->stream_start_us = call->grid_origin_us + ticks * CALLSIM_TICK_US;
-  event (call, "start", NULL);
+  callsim_call_event (call, "start", NULL);
 }
 
 void
@@ -919,12 +496,12 @@ callsim_call_start (CallsimCall * call, SoupSession * session,
   f = json_object_new ();
   json_object_set_string_member (f, "url", c->url);
   json_object_set_boolean_member (f, "signed", c->auth_token != NULL);
-  event (call, "connecting", f);
+  callsim_call_event (call, "connecting", f);
 
   call->msg = soup_message_new (SOUP_METHOD_GET, c->url);
   if (call->msg == NULL) {
     callsim_stats_add_failure (&call->stats, "invalid URL %s", c->url);
-    finish (call, "connect-failed");
+    callsim_call_finish (call, "connect-failed");
     return;
   }
   headers = soup_message_get_request_headers (call->msg);
@@ -941,8 +518,8 @@ callsim_call_start (CallsimCall * call, SoupSession * session,
       G_PRIORITY_DEFAULT, call->cancellable, on_connected, call);
 }
 
-static void
-finish (CallsimCall * call, const gchar * end)
+void
+callsim_call_finish (CallsimCall * call, const gchar * end)
 {
   const CallsimConfig *c = call->config;
   guint violations = callsim_stats_violations_total (&call->stats);
