@@ -1,13 +1,10 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The stream object of one call; see gsttwiliostream.h.
- *
- * Locking: registry_lock guards the registry and reference counts;
- * stream->lock guards everything else in the stream. A TwilioLink ties one
- * WebSocket to the stream; its lock is taken before stream->lock, and the
- * stream is detached from it (under that lock) before the stream is freed,
- * so callbacks on the I/O context never see a freed stream.
+ * The stream object of one call; see gsttwiliostream.h. This file: the
+ * registry, the WebSocket (attach, receive, close), the standalone server
+ * and the src side. The way toward Twilio is in gsttwiliostreamsend.c;
+ * locking is described in gsttwiliostreamprivate.h.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -15,79 +12,10 @@
 
 #include <string.h>
 
-#include "gsttwiliostream.h"
-#include "gsttwilioserver.h"
+#include "gsttwiliostreamprivate.h"
 #include "twilioprotocol.h"
 
-GST_DEBUG_CATEGORY_EXTERN (gst_twilio_stream_debug);
 #define GST_CAT_DEFAULT gst_twilio_stream_debug
-
-typedef struct _TwilioLink TwilioLink;
-
-struct _TwilioLink
-{
-  gint ref_count;
-  GMutex lock;
-  GstTwilioStream *stream;      /* NULL once detached */
-  SoupWebsocketConnection *conn;        /* used on @context only */
-  GMainContext *context;
-};
-
-typedef struct
-{
-  GBytes *frames;
-  GstClockTime start;
-  GstClockTime end;
-} HeldAudio;
-
-typedef struct
-{
-  gchar *name;
-  GstClockTime end;
-  gboolean cleared;
-} PendingMark;
-
-struct _GstTwilioStream
-{
-  gchar *name;
-  gint ref_count;               /* registry_lock */
-
-  GMutex lock;
-  GCond cond;                   /* sink side: mark echoes, end, flushing */
-  GCond items_cond;             /* src side only: items, src_flushing */
-
-  /* standalone server (twiliosrc without a handed-over connection) */
-  GMutex server_lock;           /* serialises starting it */
-  GstTwilioServer *server;
-
-  TwilioLink *link;
-  gboolean link_on_server;      /* served on the server's context */
-  gboolean closed;
-  gsize max_message_size;
-
-  /* weak: the elements hold the stream, not the other way round */
-  GWeakRef src;
-  GWeakRef sink;
-
-  gchar *stream_sid;
-  gchar *account_sid;
-  gchar *call_sid;
-
-  /* toward twiliosrc */
-  GQueue items;
-  gboolean end_queued;
-  gboolean src_flushing;
-
-  /* toward Twilio */
-  GQueue held;                  /* HeldAudio, before streamSid is known */
-  GQueue out_texts;             /* gchar *, sent in order on the I/O context */
-  gboolean flush_scheduled;
-  GQueue marks;                 /* PendingMark, sent and not echoed yet */
-  guint64 mark_counter;
-  GstClockTime played;          /* end of the audio the last echo confirmed */
-  gint64 played_at;             /* monotonic time `played` was reached */
-  gboolean sink_flushing;
-};
 
 static GMutex registry_lock;
 static GList *registry;
@@ -104,29 +32,15 @@ gst_twilio_stream_item_free (GstTwilioStreamItem * item)
   g_free (item);
 }
 
-static void
-held_audio_free (HeldAudio * held)
-{
-  g_bytes_unref (held->frames);
-  g_free (held);
-}
-
-static void
-pending_mark_free (PendingMark * mark)
-{
-  g_free (mark->name);
-  g_free (mark);
-}
-
-static TwilioLink *
-link_ref (TwilioLink * link)
+TwilioLink *
+twilio_link_ref (TwilioLink * link)
 {
   g_atomic_int_inc (&link->ref_count);
   return link;
 }
 
-static void
-link_unref (TwilioLink * link)
+void
+twilio_link_unref (TwilioLink * link)
 {
   if (!g_atomic_int_dec_and_test (&link->ref_count))
     return;
@@ -149,9 +63,9 @@ get_poster (GstTwilioStream * stream, gboolean prefer_sink)
   return element;
 }
 
-static void
-post_structure (GstTwilioStream * stream, gboolean prefer_sink,
-    GstStructure * s)
+void
+gst_twilio_stream_post_structure (GstTwilioStream * stream,
+    gboolean prefer_sink, GstStructure * s)
 {
   GstElement *element = get_poster (stream, prefer_sink);
 
@@ -165,8 +79,8 @@ post_structure (GstTwilioStream * stream, gboolean prefer_sink,
   gst_object_unref (element);
 }
 
-static void
-post_warning (GstTwilioStream * stream, const gchar * what,
+void
+gst_twilio_stream_post_warning (GstTwilioStream * stream, const gchar * what,
     const gchar * details)
 {
   GstElement *element = get_poster (stream, FALSE);
@@ -198,93 +112,6 @@ push_item_locked (GstTwilioStream * stream, GstTwilioStreamItem * item)
     g_cond_broadcast (&stream->cond);   /* wait_played () ends on it */
 }
 
-/* ---- sending (I/O context) -------------------------------------------- */
-
-static gboolean
-flush_out_texts (gpointer user_data)
-{
-  TwilioLink *link = user_data;
-  GQueue texts = G_QUEUE_INIT;
-  gchar *text;
-
-  g_mutex_lock (&link->lock);
-  if (link->stream) {
-    GstTwilioStream *stream = link->stream;
-
-    g_mutex_lock (&stream->lock);
-    texts = stream->out_texts;
-    g_queue_init (&stream->out_texts);
-    stream->flush_scheduled = FALSE;
-    g_mutex_unlock (&stream->lock);
-  }
-  GST_LOG ("sending %u messages", g_queue_get_length (&texts));
-  while ((text = g_queue_pop_head (&texts))) {
-    if (link->conn && soup_websocket_connection_get_state (link->conn) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_send_text (link->conn, text);
-    g_free (text);
-  }
-  g_mutex_unlock (&link->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_flush_locked (GstTwilioStream * stream)
-{
-  GSource *source;
-
-  if (stream->flush_scheduled || stream->link == NULL
-      || g_queue_is_empty (&stream->out_texts))
-    return;
-  stream->flush_scheduled = TRUE;
-  /* Always deferred (never g_main_context_invoke): the caller may be a
-   * callback on that very context holding the link lock. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, flush_out_texts, link_ref (stream->link),
-      (GDestroyNotify) link_unref);
-  g_source_attach (source, stream->link->context);
-  g_source_unref (source);
-}
-
-static void
-queue_audio_locked (GstTwilioStream * stream, GBytes * frames,
-    GstClockTime start, GstClockTime end)
-{
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frames, &size);
-  PendingMark *mark = g_new0 (PendingMark, 1);
-  gboolean live_marks = FALSE;
-  GList *l;
-
-  for (l = stream->marks.head; l; l = l->next)
-    live_marks |= !((PendingMark *) l->data)->cleared;
-  /* Twilio's queue is empty: whatever came before has been heard (or
-   * cleared), so playback resumes at this audio's start. */
-  if (!live_marks && GST_CLOCK_TIME_IS_VALID (start)) {
-    stream->played = start;
-    stream->played_at = g_get_monotonic_time ();
-  }
-
-  mark->name = g_strdup_printf ("gst-%" G_GUINT64_FORMAT,
-      ++stream->mark_counter);
-  mark->end = end;
-  g_queue_push_tail (&stream->marks, mark);
-  /* One 20 ms frame per media message (what Twilio itself sends and what
-   * players handle best), one mark after all of them: mark-interval sets
-   * how often the position is confirmed, not the message size. */
-  while (size > 0) {
-    gsize chunk = MIN (size, TWILIO_FRAME_BYTES);
-
-    g_queue_push_tail (&stream->out_texts,
-        twilio_build_media (stream->stream_sid, data, chunk));
-    data += chunk;
-    size -= chunk;
-  }
-  g_queue_push_tail (&stream->out_texts, twilio_build_mark (stream->stream_sid,
-          mark->name));
-}
-
 /* ---- receiving (I/O context) ------------------------------------------ */
 
 static void
@@ -292,7 +119,6 @@ handle_start (GstTwilioStream * stream, TwilioMessage * m)
 {
   GError *error = NULL;
   GstStructure *params, *s;
-  HeldAudio *held;
   guint i;
 
   if (!twilio_message_check_media_format (m, &error)) {
@@ -309,18 +135,15 @@ handle_start (GstTwilioStream * stream, TwilioMessage * m)
   g_mutex_lock (&stream->lock);
   if (stream->stream_sid) {
     g_mutex_unlock (&stream->lock);
-    post_warning (stream, "Second start message ignored", m->stream_sid);
+    gst_twilio_stream_post_warning (stream, "Second start message ignored",
+        m->stream_sid);
     return;
   }
   stream->stream_sid = g_strdup (m->stream_sid);
   stream->account_sid = g_strdup (m->account_sid ? m->account_sid : "");
   stream->call_sid = g_strdup (m->call_sid ? m->call_sid : "");
   /* Audio the sink held until now goes out first. */
-  while ((held = g_queue_pop_head (&stream->held))) {
-    queue_audio_locked (stream, held->frames, held->start, held->end);
-    held_audio_free (held);
-  }
-  schedule_flush_locked (stream);
+  gst_twilio_stream_send_held_locked (stream);
   g_mutex_unlock (&stream->lock);
 
   params = gst_structure_new_empty ("custom-parameters");
@@ -339,51 +162,7 @@ handle_start (GstTwilioStream * stream, TwilioMessage * m)
       m->has_media_format ? m->sample_rate : TWILIO_SAMPLE_RATE,
       "channels", G_TYPE_INT, m->has_media_format ? m->channels : 1, NULL);
   gst_structure_free (params);
-  post_structure (stream, FALSE, s);
-}
-
-static void
-handle_mark_echo (GstTwilioStream * stream, const gchar * name)
-{
-  PendingMark *found = NULL;
-  gboolean played = FALSE;
-  GList *l;
-
-  g_mutex_lock (&stream->lock);
-  for (l = stream->marks.head; l; l = l->next) {
-    if (g_str_equal (((PendingMark *) l->data)->name, name)) {
-      found = l->data;
-      break;
-    }
-  }
-  if (found && found->cleared) {
-    g_queue_remove (&stream->marks, found);
-  } else if (found) {
-    PendingMark *mark;
-
-    /* Echoes come in order: live marks before this one were played too. */
-    played = TRUE;
-    while ((mark = g_queue_pop_head (&stream->marks)) != found) {
-      if (mark->cleared)
-        g_queue_push_tail (&stream->marks, mark);
-      else
-        pending_mark_free (mark);
-    }
-    if (GST_CLOCK_TIME_IS_VALID (found->end)) {
-      stream->played = found->end;
-      stream->played_at = g_get_monotonic_time ();
-    }
-  }
-  g_cond_broadcast (&stream->cond);
-  g_mutex_unlock (&stream->lock);
-
-  if (found == NULL) {
-    post_warning (stream, "Echo of a mark that was never sent", name);
-    return;
-  }
-  pending_mark_free (found);
-  post_structure (stream, TRUE, gst_structure_new ("twilio-mark",
-          "name", G_TYPE_STRING, name, "played", G_TYPE_BOOLEAN, played, NULL));
+  gst_twilio_stream_post_structure (stream, FALSE, s);
 }
 
 static void
@@ -398,7 +177,8 @@ handle_text (GstTwilioStream * stream, const gchar * text, gsize size)
     gchar *details = g_strdup_printf ("%s (message starts: %.80s)",
         error->message, text);
 
-    post_warning (stream, "Invalid message from Twilio ignored", details);
+    gst_twilio_stream_post_warning (stream,
+        "Invalid message from Twilio ignored", details);
     g_free (details);
     g_clear_error (&error);
     return;
@@ -406,9 +186,10 @@ handle_text (GstTwilioStream * stream, const gchar * text, gsize size)
 
   switch (m->event) {
     case TWILIO_EVENT_CONNECTED:
-      post_structure (stream, FALSE, gst_structure_new ("twilio-connected",
-              "protocol", G_TYPE_STRING, m->protocol ? m->protocol : "",
-              "version", G_TYPE_STRING, m->version ? m->version : "", NULL));
+      gst_twilio_stream_post_structure (stream, FALSE,
+          gst_structure_new ("twilio-connected", "protocol", G_TYPE_STRING,
+              m->protocol ? m->protocol : "", "version", G_TYPE_STRING,
+              m->version ? m->version : "", NULL));
       break;
     case TWILIO_EVENT_START:
       handle_start (stream, m);
@@ -424,21 +205,20 @@ handle_text (GstTwilioStream * stream, const gchar * text, gsize size)
       g_mutex_unlock (&stream->lock);
       break;
     case TWILIO_EVENT_DTMF:
-      post_structure (stream, FALSE, gst_structure_new ("twilio-dtmf",
-              "digit", G_TYPE_STRING, m->digit,
-              "track", G_TYPE_STRING, m->track ? m->track : "",
-              "stream-sid", G_TYPE_STRING, m->stream_sid ? m->stream_sid : "",
-              NULL));
+      gst_twilio_stream_post_structure (stream, FALSE,
+          gst_structure_new ("twilio-dtmf", "digit", G_TYPE_STRING, m->digit,
+              "track", G_TYPE_STRING, m->track ? m->track : "", "stream-sid",
+              G_TYPE_STRING, m->stream_sid ? m->stream_sid : "", NULL));
       break;
     case TWILIO_EVENT_MARK:
-      handle_mark_echo (stream, m->mark_name);
+      gst_twilio_stream_handle_mark_echo (stream, m->mark_name);
       break;
     case TWILIO_EVENT_STOP:
-      post_structure (stream, FALSE, gst_structure_new ("twilio-stop",
-              "account-sid", G_TYPE_STRING,
-              m->account_sid ? m->account_sid : "", "call-sid",
-              G_TYPE_STRING, m->call_sid ? m->call_sid : "", "stream-sid",
-              G_TYPE_STRING, m->stream_sid ? m->stream_sid : "", NULL));
+      gst_twilio_stream_post_structure (stream, FALSE,
+          gst_structure_new ("twilio-stop", "account-sid", G_TYPE_STRING,
+              m->account_sid ? m->account_sid : "", "call-sid", G_TYPE_STRING,
+              m->call_sid ? m->call_sid : "", "stream-sid", G_TYPE_STRING,
+              m->stream_sid ? m->stream_sid : "", NULL));
       item = g_new0 (GstTwilioStreamItem, 1);
       item->type = GST_TWILIO_STREAM_ITEM_END;
       g_mutex_lock (&stream->lock);
@@ -474,13 +254,15 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
     gchar *details = g_strdup_printf ("binary frame of %" G_GSIZE_FORMAT
         " bytes; Media Streams uses text frames only", size);
 
-    post_warning (stream, "Binary WebSocket frame ignored", details);
+    gst_twilio_stream_post_warning (stream, "Binary WebSocket frame ignored",
+        details);
     g_free (details);
   } else if (size > max) {
     gchar *details = g_strdup_printf ("message of %" G_GSIZE_FORMAT
         " bytes exceeds the limit of %" G_GSIZE_FORMAT " bytes", size, max);
 
-    post_warning (stream, "Oversize message ignored", details);
+    gst_twilio_stream_post_warning (stream, "Oversize message ignored",
+        details);
     g_free (details);
   } else {
     handle_text (stream, data, size);
@@ -503,10 +285,10 @@ on_closed (SoupWebsocketConnection * conn, TwilioLink * link)
     return;
   }
   reason = soup_websocket_connection_get_close_data (conn);
-  post_structure (stream, FALSE, gst_structure_new ("twilio-closed",
-          "code", G_TYPE_INT,
-          (gint) soup_websocket_connection_get_close_code (conn),
-          "reason", G_TYPE_STRING, reason ? reason : "", NULL));
+  gst_twilio_stream_post_structure (stream, FALSE,
+      gst_structure_new ("twilio-closed", "code", G_TYPE_INT,
+          (gint) soup_websocket_connection_get_close_code (conn), "reason",
+          G_TYPE_STRING, reason ? reason : "", NULL));
 
   item = g_new0 (GstTwilioStreamItem, 1);
   item->type = GST_TWILIO_STREAM_ITEM_END;
@@ -556,7 +338,8 @@ attach_connection (GstTwilioStream * stream,
   g_mutex_lock (&stream->lock);
   if (stream->link != NULL) {
     g_mutex_unlock (&stream->lock);
-    post_warning (stream, "Second WebSocket connection refused",
+    gst_twilio_stream_post_warning (stream,
+        "Second WebSocket connection refused",
         "this stream already serves a call; closing the new one (1013)");
     close_and_release (connection, 1013, "busy");
     return;
@@ -584,7 +367,7 @@ attach_connection (GstTwilioStream * stream,
   GST_INFO ("stream %s: WebSocket attached", stream->name);
 
   g_mutex_lock (&stream->lock);
-  schedule_flush_locked (stream);
+  gst_twilio_stream_schedule_flush_locked (stream);
   g_mutex_unlock (&stream->lock);
 }
 
@@ -621,7 +404,8 @@ on_server_connection (SoupWebsocketConnection * connection,
 static void
 on_server_refused (const gchar * details, gpointer user_data)
 {
-  post_warning (user_data, "WebSocket upgrade refused", details);
+  gst_twilio_stream_post_warning (user_data, "WebSocket upgrade refused",
+      details);
 }
 
 gboolean
@@ -706,10 +490,10 @@ stream_free (GstTwilioStream * stream)
     if (stream->link_on_server) {
       /* Its loop has ended: nothing else touches the connection now. */
       g_signal_handlers_disconnect_by_data (link->conn, link);
-      link_unref (link);
+      twilio_link_unref (link);
     } else {
       g_main_context_invoke_full (link->context, G_PRIORITY_DEFAULT,
-          detach_link_cb, link, (GDestroyNotify) link_unref);
+          detach_link_cb, link, (GDestroyNotify) twilio_link_unref);
     }
   }
   g_mutex_clear (&stream->server_lock);
@@ -718,9 +502,7 @@ stream_free (GstTwilioStream * stream)
   g_free (stream->call_sid);
   g_queue_clear_full (&stream->items,
       (GDestroyNotify) gst_twilio_stream_item_free);
-  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
-  g_queue_clear_full (&stream->out_texts, g_free);
-  g_queue_clear_full (&stream->marks, (GDestroyNotify) pending_mark_free);
+  gst_twilio_stream_free_outbound (stream);
   g_weak_ref_clear (&stream->src);
   g_weak_ref_clear (&stream->sink);
   g_mutex_clear (&stream->lock);
@@ -811,153 +593,5 @@ gst_twilio_stream_set_src_flushing (GstTwilioStream * stream, gboolean flushing)
   g_mutex_lock (&stream->lock);
   stream->src_flushing = flushing;
   g_cond_broadcast (&stream->items_cond);
-  g_mutex_unlock (&stream->lock);
-}
-
-/* ---- sink side -------------------------------------------------------- */
-
-void
-gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
-    GstClockTime start_position, GstClockTime end_position)
-{
-  g_mutex_lock (&stream->lock);
-  GST_LOG ("stream %s: %" G_GSIZE_FORMAT " bytes of audio%s", stream->name,
-      g_bytes_get_size (frames), stream->stream_sid
-      && stream->link ? "" : " held until the call starts");
-  if (stream->stream_sid == NULL || stream->link == NULL) {
-    HeldAudio *held = g_new0 (HeldAudio, 1);
-
-    held->frames = g_bytes_ref (frames);
-    held->start = start_position;
-    held->end = end_position;
-    g_queue_push_tail (&stream->held, held);
-  } else {
-    queue_audio_locked (stream, frames, start_position, end_position);
-    schedule_flush_locked (stream);
-  }
-  g_mutex_unlock (&stream->lock);
-}
-
-/* A mark echo says the caller has heard up to that mark; since then Twilio
- * has kept playing whatever was queued after it. So the position now is the
- * last confirmed one plus the time elapsed, but never past the next mark:
- * its echo is what would confirm that. The error is at most one mark
- * interval (where an echo is merely late), instead of up to one interval
- * plus the echo's delay behind. */
-static GstClockTime
-estimate_played_locked (GstTwilioStream * stream)
-{
-  GstClockTime next_end = GST_CLOCK_TIME_NONE;
-  GstClockTime estimate;
-  gint64 elapsed;
-  GList *l;
-
-  if (!GST_CLOCK_TIME_IS_VALID (stream->played))
-    return GST_CLOCK_TIME_NONE;
-  for (l = stream->marks.head; l; l = l->next) {
-    PendingMark *mark = l->data;
-
-    if (!mark->cleared && GST_CLOCK_TIME_IS_VALID (mark->end)
-        && mark->end > stream->played) {
-      next_end = mark->end;
-      break;
-    }
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (next_end))
-    return stream->played;      /* nothing queued: playback is idle */
-  elapsed = MAX (g_get_monotonic_time () - stream->played_at, 0);
-  estimate = stream->played + elapsed * GST_USECOND;
-  return MIN (estimate, next_end);
-}
-
-void
-gst_twilio_stream_clear (GstTwilioStream * stream)
-{
-  GstClockTime played;
-  gchar *stream_sid;
-  GList *l;
-
-  g_mutex_lock (&stream->lock);
-  /* What the caller heard is fixed now: the rest is dropped. */
-  stream->played = estimate_played_locked (stream);
-  stream->played_at = g_get_monotonic_time ();
-  /* Audio not sent yet is simply forgotten; what Twilio holds is dropped
-   * by the clear, and the marks it holds come back as "not played". */
-  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
-  g_queue_clear_full (&stream->out_texts, g_free);
-  for (l = stream->marks.head; l; l = l->next)
-    ((PendingMark *) l->data)->cleared = TRUE;
-  if (stream->stream_sid && stream->link) {
-    g_queue_push_tail (&stream->out_texts,
-        twilio_build_clear (stream->stream_sid));
-    schedule_flush_locked (stream);
-  }
-  played = stream->played;
-  stream_sid = g_strdup (stream->stream_sid ? stream->stream_sid : "");
-  g_cond_broadcast (&stream->cond);
-  g_mutex_unlock (&stream->lock);
-
-  post_structure (stream, TRUE, gst_structure_new ("twilio-clear",
-          "played-position", G_TYPE_UINT64, (guint64) played,
-          "stream-sid", G_TYPE_STRING, stream_sid, NULL));
-  g_free (stream_sid);
-}
-
-GstClockTime
-gst_twilio_stream_get_played_position (GstTwilioStream * stream)
-{
-  GstClockTime played;
-
-  g_mutex_lock (&stream->lock);
-  played = estimate_played_locked (stream);
-  g_mutex_unlock (&stream->lock);
-  return played;
-}
-
-static gboolean
-has_unplayed_audio_locked (GstTwilioStream * stream)
-{
-  GList *l;
-
-  if (!g_queue_is_empty (&stream->held))
-    return TRUE;
-  for (l = stream->marks.head; l; l = l->next) {
-    if (!((PendingMark *) l->data)->cleared)
-      return TRUE;
-  }
-  return FALSE;
-}
-
-GstFlowReturn
-gst_twilio_stream_wait_played (GstTwilioStream * stream)
-{
-  GstFlowReturn ret;
-
-  g_mutex_lock (&stream->lock);
-  while (!stream->sink_flushing && !stream->closed && !stream->end_queued
-      && has_unplayed_audio_locked (stream))
-    g_cond_wait (&stream->cond, &stream->lock);
-  ret = stream->sink_flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
-  g_mutex_unlock (&stream->lock);
-  return ret;
-}
-
-void
-gst_twilio_stream_set_sink_flushing (GstTwilioStream * stream,
-    gboolean flushing)
-{
-  g_mutex_lock (&stream->lock);
-  stream->sink_flushing = flushing;
-  g_cond_broadcast (&stream->cond);
-  g_mutex_unlock (&stream->lock);
-}
-
-void
-gst_twilio_stream_reset_sink (GstTwilioStream * stream)
-{
-  g_mutex_lock (&stream->lock);
-  g_queue_clear_full (&stream->held, (GDestroyNotify) held_audio_free);
-  g_queue_clear_full (&stream->marks, (GDestroyNotify) pending_mark_free);
-  stream->played = GST_CLOCK_TIME_NONE;
   g_mutex_unlock (&stream->lock);
 }
