@@ -187,6 +187,8 @@ session_fatal (GstOpenAIRealtimeSession * self, GQuark domain, gint code,
         __FILE__, GST_FUNCTION, __LINE__);
     gst_object_unref (elements[i]);
   }
+  /* a loop-driven source ends its stream (after the error above) */
+  session_notify_src (self);
 }
 
 static gboolean
@@ -284,7 +286,11 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
     session_post_error (self, "protocol", "binary_frame", msg, FALSE);
     return;
   }
+  /* may reach application code on this thread (a loop-driven source
+   * pushes from here): a release meanwhile frees the session afterwards */
+  session_dispatch_begin (self);
   session_handle_text (self, text, size);
+  session_dispatch_end (self);
 }
 
 static void
@@ -419,6 +425,9 @@ session_start_connect (GstOpenAIRealtimeSession * self)
   self->connect_timed_out = FALSE;
   self->cancellable = g_cancellable_new ();
   session_arm_handshake_timeout (self);
+  /* libsoup attaches its sources to the thread-default context: the
+   * session's (a call loop pushes it already; this makes sure) */
+  g_main_context_push_thread_default (self->context);
   if (self->soup == NULL)
     /* made here, on the loop, so that every source libsoup makes lands on
      * the loop's context */
@@ -429,6 +438,7 @@ session_start_connect (GstOpenAIRealtimeSession * self)
   soup_session_websocket_connect_async (self->soup, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, self->cancellable, connect_done,
       self->connect_attempt);
+  g_main_context_pop_thread_default (self->context);
   g_object_unref (msg);
 }
 

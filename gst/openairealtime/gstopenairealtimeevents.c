@@ -136,6 +136,7 @@ handle_speech_started (GstOpenAIRealtimeSession * self,
   self->has_carry = FALSE;
   if (dropped)
     GST_INFO ("session %s: barge-in, dropped held model audio", self->name);
+  session_notify_src (self);
 }
 
 static void
@@ -205,7 +206,10 @@ handle_audio_delta (GstOpenAIRealtimeSession * self, RealtimeServerEvent * ev)
   if (chunk) {
     GST_LOG ("session %s: no source attached, model audio dropped", self->name);
     gst_openai_realtime_audio_chunk_free (chunk);
+    return;
   }
+  /* a loop-driven source pushes it from here */
+  session_notify_src (self);
 }
 
 static void

@@ -1,9 +1,11 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The Realtime session: registry by name, the loop thread and its
- * GMainContext, and the element-facing API with its queues (caller audio
- * toward the model, model audio toward the source). The connection itself
+ * The Realtime session: registry by name, the loop it lives on (a pool
+ * loop, or the application's call loop), and the element-facing API with
+ * its queues (caller audio toward the model, model audio toward the
+ * source). Work asked for on the session's own loop runs at once; from any
+ * other thread it is queued and the loop woken. The connection itself
  * (connect, handshake, reconnect, renewal, replay) is in
  * gstopenairealtimeconnection.c; what each server event does is in
  * gstopenairealtimeevents.c.
@@ -56,8 +58,61 @@ gst_openai_realtime_session_get_name (GstOpenAIRealtimeSession * session)
 void
 session_assert_loop_thread (GstOpenAIRealtimeSession * self)
 {
-  if (G_UNLIKELY (self->thread != g_thread_self ()))
+  if (G_UNLIKELY (!g_main_context_is_owner (self->context)))
     GST_ERROR ("session %s: called from the wrong thread", self->name);
+}
+
+GMainContext *
+gst_openai_realtime_loop_context_get (GstContext * context)
+{
+  const GstStructure *s;
+  GMainContext *main_context = NULL;
+
+  if (context == NULL || g_strcmp0 (gst_context_get_context_type (context),
+          GST_OPENAI_REALTIME_LOOP_CONTEXT_TYPE) != 0)
+    return NULL;
+  s = gst_context_get_structure (context);
+  if (!gst_structure_get (s, GST_OPENAI_REALTIME_LOOP_CONTEXT_FIELD,
+          G_TYPE_MAIN_CONTEXT, &main_context, NULL)) {
+    GST_WARNING ("%s context without a %s field of type GMainContext",
+        GST_OPENAI_REALTIME_LOOP_CONTEXT_TYPE,
+        GST_OPENAI_REALTIME_LOOP_CONTEXT_FIELD);
+    return NULL;
+  }
+  return main_context;
+}
+
+GMainContext *
+gst_openai_realtime_session_get_call_context (GstOpenAIRealtimeSession * self)
+{
+  return self->call_context;
+}
+
+void
+gst_openai_realtime_session_set_output_func (GstOpenAIRealtimeSession * self,
+    GstElement * src, GstOpenAIRealtimeOutputFunc func)
+{
+  g_mutex_lock (&self->lock);
+  if (self->src == src)
+    self->output_func = func;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+session_notify_src (GstOpenAIRealtimeSession * self)
+{
+  GstElement *src = NULL;
+  GstOpenAIRealtimeOutputFunc func;
+
+  g_mutex_lock (&self->lock);
+  func = self->output_func;
+  if (func && self->src)
+    src = gst_object_ref (self->src);
+  g_mutex_unlock (&self->lock);
+  if (src == NULL)
+    return;
+  func (src);
+  gst_object_unref (src);
 }
 
 /* ---- bus messages ---------------------------------------------------------- */
@@ -225,33 +280,47 @@ session_work_free (SessionWork * work)
   g_free (work);
 }
 
-/* Any thread, lock held. Wakes the loop unless it is woken already: what is
- * queued before the loop gets to it is done in one wake-up. */
-static void
+static void session_run_work (GstOpenAIRealtimeSession * self);
+
+/* Any thread, lock held. Queues @func; returns TRUE if the caller must run
+ * the queue at once (after unlocking): it is on the session's loop, where
+ * waking the loop would only cost a wake-up (and the caller could be the
+ * loop waiting for itself). Else wakes the loop unless it is woken
+ * already: what is queued before the loop gets to it is done in one
+ * wake-up. */
+static gboolean
 session_queue_work_locked (GstOpenAIRealtimeSession * self,
     SessionWorkFunc func, const gchar * a, const gchar * b, gint64 value)
 {
   SessionWork *work;
 
   if (self->stopped)
-    return;
+    return FALSE;
   work = g_new0 (SessionWork, 1);
   work->func = func;
   work->a = g_strdup (a);
   work->b = g_strdup (b);
   work->value = value;
   g_queue_push_tail (&self->work, work);
+  /* queued work first, then this one: order is kept */
+  if (g_main_context_is_owner (self->context))
+    return TRUE;
   if (self->work.length == 1)
     g_source_set_ready_time (self->work_source, 0);
+  return FALSE;
 }
 
 static void
 session_queue_work (GstOpenAIRealtimeSession * self, SessionWorkFunc func,
     const gchar * a, const gchar * b, gint64 value)
 {
+  gboolean run_now;
+
   g_mutex_lock (&self->lock);
-  session_queue_work_locked (self, func, a, b, value);
+  run_now = session_queue_work_locked (self, func, a, b, value);
   g_mutex_unlock (&self->lock);
+  if (run_now)
+    session_run_work (self);
 }
 
 /* Loop thread: runs what was queued, in order. */
@@ -261,6 +330,7 @@ session_run_work (GstOpenAIRealtimeSession * self)
   GQueue batch = G_QUEUE_INIT;
   SessionWork *work;
 
+  session_dispatch_begin (self);
   g_mutex_lock (&self->lock);
   batch = self->work;
   g_queue_init (&self->work);
@@ -269,6 +339,7 @@ session_run_work (GstOpenAIRealtimeSession * self)
     work->func (self, work);
     session_work_free (work);
   }
+  session_dispatch_end (self);
 }
 
 static gboolean
@@ -366,7 +437,8 @@ make_http_url (const gchar * url, const gchar * model, gboolean for_display)
 }
 
 static GstOpenAIRealtimeSession *
-session_new (const GstOpenAIRealtimeSettings * settings, gchar * api_key)
+session_new (const GstOpenAIRealtimeSettings * settings, gchar * api_key,
+    GMainContext * call_context)
 {
   GstOpenAIRealtimeSession *self = g_new0 (GstOpenAIRealtimeSession, 1);
 
@@ -387,29 +459,70 @@ session_new (const GstOpenAIRealtimeSettings * settings, gchar * api_key)
   g_queue_init (&self->work);
   self->state = SESSION_STATE_IDLE;
 
-  self->loop = gst_openai_realtime_loop_acquire ();
-  self->context = gst_openai_realtime_loop_get_context (self->loop);
-  self->thread = gst_openai_realtime_loop_get_thread (self->loop);
+  if (call_context) {
+    /* the application's call loop: no pool loop for this session */
+    self->call_context = g_main_context_ref (call_context);
+    self->context = call_context;
+  } else {
+    self->loop = gst_openai_realtime_loop_acquire ();
+    self->context = gst_openai_realtime_loop_get_context (self->loop);
+  }
   self->work_source = g_source_new (&work_source_funcs, sizeof (GSource));
   g_source_set_callback (self->work_source, work_cb, self, NULL);
   g_source_set_name (self->work_source, "openairealtime session work");
   g_source_set_ready_time (self->work_source, -1);
   g_source_attach (self->work_source, self->context);
-  GST_DEBUG ("session %s: on loop thread %p", self->name, self->thread);
+  GST_DEBUG ("session %s: on %s %p", self->name, call_context ?
+      "the call loop" : "pool loop", self->context);
   return self;
+}
+
+static void session_finalize (GstOpenAIRealtimeSession * self);
+
+void
+session_dispatch_begin (GstOpenAIRealtimeSession * self)
+{
+  self->dispatch_depth++;
+}
+
+void
+session_dispatch_end (GstOpenAIRealtimeSession * self)
+{
+  if (--self->dispatch_depth == 0 && self->free_deferred)
+    session_finalize (self);
 }
 
 static void
 session_free (GstOpenAIRealtimeSession * self)
 {
-  /* runs in place when called on the loop itself */
-  g_main_context_invoke (self->context, stop_cb, self);
-  g_mutex_lock (&self->lock);
-  while (!self->loop_done)
-    g_cond_wait (&self->cond, &self->lock);
-  g_mutex_unlock (&self->lock);
+  if (g_main_context_is_owner (self->context)) {
+    /* on the loop: nothing to wait for */
+    stop_cb (self);
+    if (self->dispatch_depth > 0) {
+      /* released from inside one of our callbacks (a bus handler on the
+       * call loop): the callback still uses the session */
+      self->free_deferred = TRUE;
+      return;
+    }
+  } else {
+    /* runs in place if nobody iterates the context */
+    g_main_context_invoke (self->context, stop_cb, self);
+    g_mutex_lock (&self->lock);
+    while (!self->loop_done)
+      g_cond_wait (&self->cond, &self->lock);
+    g_mutex_unlock (&self->lock);
+  }
+  session_finalize (self);
+}
+
+static void
+session_finalize (GstOpenAIRealtimeSession * self)
+{
   g_source_unref (self->work_source);
-  gst_openai_realtime_loop_release (self->loop);
+  if (self->loop)
+    gst_openai_realtime_loop_release (self->loop);
+  if (self->call_context)
+    g_main_context_unref (self->call_context);
 
   g_queue_clear_full (&self->pending_input, (GDestroyNotify) g_bytes_unref);
   g_queue_clear_full (&self->output,
@@ -440,7 +553,7 @@ session_free (GstOpenAIRealtimeSession * self)
 GstOpenAIRealtimeSession *
 gst_openai_realtime_session_acquire (GstElement * element,
     GstOpenAIRealtimeRole role, const GstOpenAIRealtimeSettings * settings,
-    GError ** error)
+    GMainContext * call_context, GError ** error)
 {
   GstOpenAIRealtimeSession *self = NULL;
   gboolean created = FALSE;
@@ -485,7 +598,7 @@ gst_openai_realtime_session_acquire (GstElement * element,
       g_mutex_unlock (&registry_lock);
       return NULL;
     }
-    self = session_new (settings, key);
+    self = session_new (settings, key, call_context);
     registry = g_list_prepend (registry, self);
     created = TRUE;
   }
@@ -494,6 +607,7 @@ gst_openai_realtime_session_acquire (GstElement * element,
   g_mutex_lock (&self->lock);
   if (role == GST_OPENAI_REALTIME_ROLE_SRC) {
     self->src = element;
+    self->output_func = NULL;
     self->src_format = REALTIME_AUDIO_FORMAT_UNSET;
     self->src_flushing = FALSE;
   } else {
@@ -517,6 +631,7 @@ gst_openai_realtime_session_release (GstOpenAIRealtimeSession * self,
   g_mutex_lock (&self->lock);
   if (role == GST_OPENAI_REALTIME_ROLE_SRC && self->src == element) {
     self->src = NULL;
+    self->output_func = NULL;
     self->src_format = REALTIME_AUDIO_FORMAT_UNSET;
     g_queue_clear_full (&self->output,
         (GDestroyNotify) gst_openai_realtime_audio_chunk_free);
@@ -529,29 +644,56 @@ gst_openai_realtime_session_release (GstOpenAIRealtimeSession * self,
   g_mutex_unlock (&self->lock);
 
   g_mutex_lock (&registry_lock);
-  last = (--self->ref_count == 0);
-  if (last)
-    registry = g_list_remove (registry, self);
+  last = (self->ref_count == 1);
+  if (!last)
+    self->ref_count--;
   g_mutex_unlock (&registry_lock);
 
   if (last)
-    session_free (self);
+    gst_openai_realtime_session_unref (self);
   else
     /* the remaining element may now be the only one whose format counts */
     session_queue_work (self, try_send_update_work, NULL, NULL, 0);
 }
 
 void
+gst_openai_realtime_session_ref (GstOpenAIRealtimeSession * self)
+{
+  g_mutex_lock (&registry_lock);
+  self->ref_count++;
+  g_mutex_unlock (&registry_lock);
+}
+
+void
+gst_openai_realtime_session_unref (GstOpenAIRealtimeSession * self)
+{
+  gboolean last;
+
+  g_mutex_lock (&registry_lock);
+  last = (--self->ref_count == 0);
+  if (last)
+    registry = g_list_remove (registry, self);
+  g_mutex_unlock (&registry_lock);
+  if (last)
+    session_free (self);
+}
+
+void
 gst_openai_realtime_session_set_format (GstOpenAIRealtimeSession * self,
     GstOpenAIRealtimeRole role, RealtimeAudioFormat format)
 {
+  gboolean run_now;
+
   g_mutex_lock (&self->lock);
   if (role == GST_OPENAI_REALTIME_ROLE_SRC)
     self->src_format = format;
   else
     self->sink_format = format;
-  session_queue_work_locked (self, try_send_update_work, NULL, NULL, 0);
+  run_now = session_queue_work_locked (self, try_send_update_work, NULL, NULL,
+      0);
   g_mutex_unlock (&self->lock);
+  if (run_now)
+    session_run_work (self);
 }
 
 gboolean
@@ -560,6 +702,8 @@ gst_openai_realtime_session_push_input (GstOpenAIRealtimeSession * self,
 {
   gsize limit;
   guint bytes_per_ms;
+  gboolean run_now = FALSE;
+
   g_mutex_lock (&self->lock);
   if (self->state == SESSION_STATE_FAILED) {
     g_mutex_unlock (&self->lock);
@@ -579,9 +723,12 @@ gst_openai_realtime_session_push_input (GstOpenAIRealtimeSession * self,
   }
   if (self->state == SESSION_STATE_READY && !self->flush_scheduled) {
     self->flush_scheduled = TRUE;
-    session_queue_work_locked (self, flush_input_work, NULL, NULL, 0);
+    run_now = session_queue_work_locked (self, flush_input_work, NULL, NULL, 0);
   }
   g_mutex_unlock (&self->lock);
+  /* on the call loop (a loop-driven source upstream): sent right here */
+  if (run_now)
+    session_run_work (self);
   return TRUE;
 }
 

@@ -3,9 +3,11 @@
  *
  * The Realtime session (one WebSocket) shared by the openairealtimesrc and
  * openairealtimesink of one call, found by name like the inter plugin's
- * channels. It owns a loop thread with its own GMainContext on which every
- * libsoup call happens; the elements only call the functions below, which
- * hand work over to that thread or wait on a condition that
+ * channels. It lives on one GMainContext on which every libsoup call
+ * happens: a loop of the shared pool (gstopenairealtimeloop.h), or the
+ * application's call loop (the `gst-realtime-bridge.loop` GstContext). The
+ * elements only call the functions below, which hand work over to that loop
+ * (or run it at once when called on it) or wait on a condition that
  * gst_openai_realtime_session_set_src_flushing() wakes.
  */
 #ifndef __GST_OPENAI_REALTIME_SESSION_H__
@@ -19,6 +21,21 @@
 G_BEGIN_DECLS
 
 typedef struct _GstOpenAIRealtimeSession GstOpenAIRealtimeSession;
+
+/* The GstContext an application sets on a pipeline to run a call on its own
+ * loop thread (docs/design.md, "Loop-driven calls"); its structure has the
+ * same name and the field "main-context" (G_TYPE_MAIN_CONTEXT). */
+#define GST_OPENAI_REALTIME_LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
+#define GST_OPENAI_REALTIME_LOOP_CONTEXT_FIELD "main-context"
+
+/* The call loop's GMainContext of @context (a new reference), or NULL if
+ * @context is not a `gst-realtime-bridge.loop` context. */
+GMainContext *gst_openai_realtime_loop_context_get (GstContext * context);
+
+/* Loop-driven source: called on the session's call loop, outside every
+ * session lock, when model audio, a barge-in or a fatal error is queued for
+ * @src; the source then takes it with gst_openai_realtime_session_pull(). */
+typedef void (*GstOpenAIRealtimeOutputFunc) (GstElement * src);
 
 typedef enum
 {
@@ -49,13 +66,31 @@ typedef enum
  * @settings, and attaches @element in @role. The first element to start a
  * session configures it and starts the connection. NULL with @error
  * (GST_RESOURCE_ERROR_SETTINGS) if the key is missing or malformed or the
- * tools/session-extra JSON is invalid: nothing is connected then. */
+ * tools/session-extra JSON is invalid: nothing is connected then.
+ * @call_context (may be NULL) is the element's `gst-realtime-bridge.loop`
+ * context: the session that this call creates runs there instead of on a
+ * pool loop; an existing session keeps its context (the first element
+ * wins). */
 GstOpenAIRealtimeSession *gst_openai_realtime_session_acquire (GstElement * element,
-    GstOpenAIRealtimeRole role, const GstOpenAIRealtimeSettings * settings, GError ** error);
+    GstOpenAIRealtimeRole role, const GstOpenAIRealtimeSettings * settings,
+    GMainContext * call_context, GError ** error);
+/* The call loop the session runs on, NULL when it is on a pool loop. Not a
+ * new reference: valid while the session is. */
+GMainContext *gst_openai_realtime_session_get_call_context (GstOpenAIRealtimeSession * session);
+/* Source: be told on the call loop when there is something to pull (see
+ * GstOpenAIRealtimeOutputFunc); NULL to stop. */
+void gst_openai_realtime_session_set_output_func (GstOpenAIRealtimeSession * session,
+    GstElement * src, GstOpenAIRealtimeOutputFunc func);
 /* Detaches @element and drops its reference; the last one closes the
- * connection and joins the loop thread. */
+ * connection on the session's loop (at once when called on it) and waits
+ * for that. */
 void gst_openai_realtime_session_release (GstOpenAIRealtimeSession * session,
     GstElement * element, GstOpenAIRealtimeRole role);
+
+/* A reference that keeps the session (not an element) alive, e.g. across
+ * a push; the last unref closes it like the last release. */
+void gst_openai_realtime_session_ref (GstOpenAIRealtimeSession * session);
+void gst_openai_realtime_session_unref (GstOpenAIRealtimeSession * session);
 
 /* The negotiated formats; session.update waits for those of the attached
  * elements. */

@@ -67,9 +67,10 @@ struct _GstOpenAIRealtimeSession
   gchar *http_url;              /* ws(s) -> http(s), with ?model= */
   gchar *display_url;           /* as configured, with ?model=; never a key */
 
-  /* the shared loop the session lives on, for its whole life */
+  /* the loop the session lives on, for its whole life: a shared pool loop
+   * (loop set), or the application's call loop (call_context set) */
   GstOpenAIRealtimeLoop *loop;
-  GThread *thread;
+  GMainContext *call_context;
   GMainContext *context;
   /* wakes the loop for this session's queued work; one wake-up serves
    * everything queued meanwhile */
@@ -101,12 +102,17 @@ struct _GstOpenAIRealtimeSession
   RealtimeSessionConfig *sent_config;
   guint8 carry_byte;            /* odd byte of a PCM16 delta */
   gboolean has_carry;
+  /* callbacks of the session on the stack: a release from inside one (a
+   * bus handler on the call loop) frees the memory when they return */
+  guint dispatch_depth;
+  gboolean free_deferred;
 
   /* shared with the streaming threads (lock) */
   GMutex lock;
   GCond cond;
   SessionState state;
   GstElement *src;
+  GstOpenAIRealtimeOutputFunc output_func;      /* loop-driven src */
   GstElement *sink;
   RealtimeAudioFormat src_format;       /* UNSET until negotiated */
   RealtimeAudioFormat sink_format;
@@ -131,6 +137,11 @@ GSource *session_arm (GstOpenAIRealtimeSession * self, guint ms, GSourceFunc fun
 void session_disarm (GSource ** source);
 void session_send (GstOpenAIRealtimeSession * self, gchar * json);
 void session_flush_input (GstOpenAIRealtimeSession * self);
+/* loop thread: tells a loop-driven source that there is something to pull */
+void session_notify_src (GstOpenAIRealtimeSession * self);
+/* loop thread: around callbacks that may reach application code */
+void session_dispatch_begin (GstOpenAIRealtimeSession * self);
+void session_dispatch_end (GstOpenAIRealtimeSession * self);
 void session_history_entry_free (HistoryEntry * entry);
 /* any thread */
 void session_post (GstOpenAIRealtimeSession * self, GstStructure * s);

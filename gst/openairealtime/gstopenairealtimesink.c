@@ -33,6 +33,11 @@
  * anything connects. With `turn-detection=none` the sink commits the input
  * buffer and asks for a response at EOS.
  *
+ * With a `gst-realtime-bridge.loop` GstContext (see openairealtimesrc) the
+ * session runs on the application's call loop; audio, EOS and the action
+ * signal that reach the sink on that loop are sent right there, from any
+ * other thread they are handed to the loop.
+ *
  * The bus messages of the session (`realtime-*`) are documented in
  * openairealtimesrc; without a source in the session the sink posts them.
  *
@@ -77,6 +82,7 @@ struct _GstOpenAIRealtimeSink
   GstBaseSink parent;
 
   GstOpenAIRealtimeSettings settings;   /* object lock */
+  GMainContext *call_context;   /* object lock: gst-realtime-bridge.loop */
   GstOpenAIRealtimeSession *session;
 };
 
@@ -112,6 +118,8 @@ static GstFlowReturn gst_openai_realtime_sink_render (GstBaseSink * sink,
     GstBuffer * buf);
 static gboolean gst_openai_realtime_sink_function_call_output
     (GstOpenAIRealtimeSink * self, const gchar * call_id, const gchar * output);
+static void gst_openai_realtime_sink_set_context (GstElement * element,
+    GstContext * context);
 
 static void
 gst_openai_realtime_sink_class_init (GstOpenAIRealtimeSinkClass * klass)
@@ -156,6 +164,8 @@ gst_openai_realtime_sink_class_init (GstOpenAIRealtimeSinkClass * klass)
       "Sends audio to the OpenAI Realtime model (GA WebSocket protocol)",
       "gst-realtime-bridge developers");
 
+  element_class->set_context =
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_sink_set_context);
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_openai_realtime_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_openai_realtime_sink_stop);
   basesink_class->set_caps =
@@ -178,7 +188,27 @@ gst_openai_realtime_sink_finalize (GObject * object)
   GstOpenAIRealtimeSink *self = GST_OPENAI_REALTIME_SINK (object);
 
   gst_openai_realtime_settings_clear (&self->settings);
+  if (self->call_context)
+    g_main_context_unref (self->call_context);
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_openai_realtime_sink_set_context (GstElement * element,
+    GstContext * context)
+{
+  GstOpenAIRealtimeSink *self = GST_OPENAI_REALTIME_SINK (element);
+  GMainContext *main_context = gst_openai_realtime_loop_context_get (context);
+
+  if (main_context) {
+    GST_INFO_OBJECT (self, "loop-driven: the call loop is %p", main_context);
+    GST_OBJECT_LOCK (self);
+    if (self->call_context)
+      g_main_context_unref (self->call_context);
+    self->call_context = main_context;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
 }
 
 static void
@@ -248,15 +278,20 @@ gst_openai_realtime_sink_start (GstBaseSink * sink)
   GstOpenAIRealtimeSink *self = GST_OPENAI_REALTIME_SINK (sink);
   GstOpenAIRealtimeSettings settings;
   GstOpenAIRealtimeSession *session;
+  GMainContext *call_context;
   GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
   gst_openai_realtime_settings_copy (&settings, &self->settings);
+  call_context = self->call_context ?
+      g_main_context_ref (self->call_context) : NULL;
   GST_OBJECT_UNLOCK (self);
 
   session = gst_openai_realtime_session_acquire (GST_ELEMENT (self),
-      GST_OPENAI_REALTIME_ROLE_SINK, &settings, &error);
+      GST_OPENAI_REALTIME_ROLE_SINK, &settings, call_context, &error);
   gst_openai_realtime_settings_clear (&settings);
+  if (call_context)
+    g_main_context_unref (call_context);
   GST_OBJECT_LOCK (self);
   self->session = session;
   GST_OBJECT_UNLOCK (self);
@@ -368,14 +403,19 @@ gst_openai_realtime_sink_function_call_output (GstOpenAIRealtimeSink * self,
     const gchar * call_id, const gchar * output)
 {
   GstOpenAIRealtimeSession *session;
+  gboolean ok;
 
   /* not called under the object lock: the session may post a message (which
    * takes it) at once when this runs on its loop thread */
   GST_OBJECT_LOCK (self);
   session = self->session;
+  if (session)
+    gst_openai_realtime_session_ref (session);
   GST_OBJECT_UNLOCK (self);
   if (session == NULL)
     return FALSE;
-  return gst_openai_realtime_session_function_call_output (session, call_id,
+  ok = gst_openai_realtime_session_function_call_output (session, call_id,
       output);
+  gst_openai_realtime_session_unref (session);
+  return ok;
 }

@@ -14,6 +14,12 @@
  * `audio/x-mulaw, rate=8000, channels=1` (`audio/pcmu`) or
  * `audio/x-alaw, rate=8000, channels=1` (`audio/pcma`).
  *
+ * The source is live (no preroll) and always pushes: it answers the
+ * LATENCY query as live with no minimum latency, starts its stream with
+ * stream-start, caps and a TIME segment, and renegotiates its caps when
+ * downstream asks for it (RECONFIGURE), which changes the session's output
+ * format.
+ *
  * Buffers carry PTS and DURATION on one continuous timeline: within a
  * response the timestamps follow the samples; when the source ran dry they
  * restart at the current running time (with DISCONT). The timeline is never
@@ -49,6 +55,28 @@
  * `audio_end_ms` = heard position − the PTS at which that item's audio
  * started, clamped to what was generated; nothing is sent if nothing was
  * heard. If downstream answers neither query, the running time is used.
+ *
+ * ## Threads: streaming thread or the application's call loop
+ * By default the source has its own streaming thread, which takes the
+ * model's audio from the session (whose WebSocket runs on a shared pool of
+ * loop threads) and pushes it. An application that runs a call on a loop
+ * thread of its own sets a GstContext of type `gst-realtime-bridge.loop`
+ * (structure of the same name, field `main-context`, a GMainContext that
+ * its loop thread iterates and owns) on the pipeline before it leaves
+ * NULL. The session is then made on that context (by the first element of
+ * the session to start: if the source and the sink were given different
+ * contexts, the first one's wins), and the source has no streaming thread:
+ * each `response.output_audio.delta` is made into a buffer and pushed, and a
+ * barge-in (flush, `played-position` query, truncate) is done, right in the
+ * loop callback that received it. What arrives while the source is not
+ * PLAYING is held and pushed in order once it is; the preroll silence is
+ * pushed from the loop when the source reaches PLAYING with nothing to
+ * play. Downstream must then never block, since that would stop the whole
+ * loop: sinks with `sync=false` and `async=false` (a sink waiting in
+ * preroll blocks too), or a queue in between.
+ *
+ * The generic GstBaseSrc properties (`num-buffers`, `blocksize`,
+ * `do-timestamp`, `typefind`, `automatic-eos`) do not exist on this source.
  *
  * ## Configuration
  * All configuration properties are shared with openairealtimesink (the first
@@ -108,11 +136,9 @@
 #include "config.h"
 #endif
 
-#include "gstopenairealtimesrc.h"
-#include "gstopenairealtimesession.h"
-#include "gstopenairealtimesettings.h"
+#include "gstopenairealtimesrcprivate.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_openai_realtime_src_debug);
+GST_DEBUG_CATEGORY (gst_openai_realtime_src_debug);
 #define GST_CAT_DEFAULT gst_openai_realtime_src_debug
 
 enum
@@ -122,38 +148,6 @@ enum
 };
 
 static guint signals[LAST_SIGNAL];
-
-#define MAX_PLAYED_ITEMS 8
-
-/* Silence pushed so that downstream sinks preroll (see
- * make_preroll_buffer ()): one Twilio frame. */
-#define PREROLL_DURATION (20 * GST_MSECOND)
-
-/* Where an item's audio sits on our timeline, for the truncate. */
-typedef struct
-{
-  gchar *item_id;
-  GstClockTime start;
-  GstClockTime end;
-} PlayedItem;
-
-struct _GstOpenAIRealtimeSrc
-{
-  GstPushSrc parent;
-
-  GstOpenAIRealtimeSettings settings;   /* object lock */
-  GstOpenAIRealtimeSession *session;
-
-  /* streaming thread */
-  RealtimeAudioFormat format;
-  gint rate;
-  gint bytes_per_sample;
-  GstClockTime timeline_base;   /* NONE until the first buffer */
-  guint64 timeline_samples;     /* samples since timeline_base */
-  gboolean discont;
-  gint need_preroll;            /* atomic: downstream sinks must preroll */
-  GQueue played;                /* PlayedItem */
-};
 
 #define REALTIME_CAPS \
     "audio/x-raw, format = (string) S16LE, layout = (string) interleaved, " \
@@ -166,7 +160,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
 
 #define gst_openai_realtime_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstOpenAIRealtimeSrc, gst_openai_realtime_src,
-    GST_TYPE_PUSH_SRC, GST_DEBUG_CATEGORY_INIT (gst_openai_realtime_src_debug,
+    GST_TYPE_ELEMENT, GST_DEBUG_CATEGORY_INIT (gst_openai_realtime_src_debug,
         "openairealtimesrc", 0, "OpenAI Realtime source"));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (openairealtimesrc, "openairealtimesrc",
     GST_RANK_NONE, GST_TYPE_OPENAI_REALTIME_SRC,
@@ -177,14 +171,18 @@ static void gst_openai_realtime_src_set_property (GObject * object,
     guint prop_id, const GValue * value, GParamSpec * pspec);
 static void gst_openai_realtime_src_get_property (GObject * object,
     guint prop_id, GValue * value, GParamSpec * pspec);
-static gboolean gst_openai_realtime_src_start (GstBaseSrc * src);
-static gboolean gst_openai_realtime_src_stop (GstBaseSrc * src);
-static gboolean gst_openai_realtime_src_set_caps (GstBaseSrc * src,
-    GstCaps * caps);
-static gboolean gst_openai_realtime_src_unlock (GstBaseSrc * src);
-static gboolean gst_openai_realtime_src_unlock_stop (GstBaseSrc * src);
-static GstFlowReturn gst_openai_realtime_src_create (GstPushSrc * src,
-    GstBuffer ** buf);
+static GstStateChangeReturn gst_openai_realtime_src_change_state (GstElement *
+    element, GstStateChange transition);
+static void gst_openai_realtime_src_set_context (GstElement * element,
+    GstContext * context);
+static gboolean gst_openai_realtime_src_activate_mode (GstPad * pad,
+    GstObject * parent, GstPadMode mode, gboolean active);
+static gboolean gst_openai_realtime_src_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+static gboolean gst_openai_realtime_src_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_openai_realtime_src_send_event (GstElement * element,
+    GstEvent * event);
 static gboolean gst_openai_realtime_src_function_call_output
     (GstOpenAIRealtimeSrc * self, const gchar * call_id, const gchar * output);
 
@@ -193,8 +191,6 @@ gst_openai_realtime_src_class_init (GstOpenAIRealtimeSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
-  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
 
   gobject_class->finalize = gst_openai_realtime_src_finalize;
   gobject_class->set_property = gst_openai_realtime_src_set_property;
@@ -211,7 +207,8 @@ gst_openai_realtime_src_class_init (GstOpenAIRealtimeSrcClass * klass)
    * Hands a function result back to the model: `conversation.item.create`
    * with a `function_call_output` item, then `response.create` as soon as
    * no response is active. Returns FALSE if the element is not started or
-   * @call_id is empty.
+   * @call_id is empty. Called on the session's call loop, it is sent at
+   * once.
    */
   signals[SIGNAL_FUNCTION_CALL_OUTPUT] =
       g_signal_new_class_handler ("function-call-output",
@@ -225,38 +222,31 @@ gst_openai_realtime_src_class_init (GstOpenAIRealtimeSrcClass * klass)
       "Plays the audio answers of the OpenAI Realtime model (GA WebSocket "
       "protocol)", "gst-realtime-bridge developers");
 
-  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_openai_realtime_src_start);
-  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_openai_realtime_src_stop);
-  basesrc_class->set_caps =
-      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_set_caps);
-  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_openai_realtime_src_unlock);
-  basesrc_class->unlock_stop =
-      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_unlock_stop);
-  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_openai_realtime_src_create);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_change_state);
+  element_class->set_context =
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_set_context);
+  element_class->send_event =
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_send_event);
 }
 
 static void
 gst_openai_realtime_src_init (GstOpenAIRealtimeSrc * self)
 {
-  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
-  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
-  /* we timestamp ourselves, on a continuous timeline */
-  gst_base_src_set_do_timestamp (GST_BASE_SRC (self), FALSE);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_activate_mode));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_query));
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_openai_realtime_src_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
   gst_openai_realtime_settings_init (&self->settings);
-  g_queue_init (&self->played);
-}
-
-static void
-played_item_free (PlayedItem * item)
-{
-  g_free (item->item_id);
-  g_free (item);
-}
-
-static void
-clear_played (GstOpenAIRealtimeSrc * self)
-{
-  g_queue_clear_full (&self->played, (GDestroyNotify) played_item_free);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
   g_queue_init (&self->played);
 }
 
@@ -266,7 +256,11 @@ gst_openai_realtime_src_finalize (GObject * object)
   GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (object);
 
   gst_openai_realtime_settings_clear (&self->settings);
-  clear_played (self);
+  if (self->call_context)
+    g_main_context_unref (self->call_context);
+  gst_openai_realtime_src_clear_played (self);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -300,364 +294,488 @@ gst_openai_realtime_src_get_property (GObject * object, guint prop_id,
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
-static gboolean
-gst_openai_realtime_src_start (GstBaseSrc * src)
+static void
+gst_openai_realtime_src_set_context (GstElement * element, GstContext * context)
 {
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
+  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (element);
+  GMainContext *main_context = gst_openai_realtime_loop_context_get (context);
+
+  if (main_context) {
+    GST_INFO_OBJECT (self, "loop-driven: the call loop is %p", main_context);
+    GST_OBJECT_LOCK (self);
+    if (self->call_context)
+      g_main_context_unref (self->call_context);
+    self->call_context = main_context;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
+}
+
+/* ---- threaded default: the streaming task --------------------------------- */
+
+/* An EOS sent to the element (gst_element_send_event (), e.g. by the
+ * application to the pipeline at hang-up) goes out from where buffers are
+ * pushed, in both modes; what the model still sends is not played. Stream
+ * lock held. TRUE if the stream ended. */
+static gboolean
+push_pending_eos (GstOpenAIRealtimeSrc * self)
+{
+  if (!g_atomic_int_get (&self->pending_eos))
+    return FALSE;
+  if (!self->eos_sent) {
+    GST_INFO_OBJECT (self, "EOS sent to the element: ending the stream");
+    if (gst_openai_realtime_src_ensure_stream (self, self->session) ==
+        GST_FLOW_OK) {
+      self->eos_sent = TRUE;
+      gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+    }
+  }
+  return TRUE;
+}
+
+static void
+src_loop (gpointer data)
+{
+  GstOpenAIRealtimeSrc *self = data;
+  /* set before the task starts, cleared after it stopped */
+  GstOpenAIRealtimeSession *session = self->session;
+  GstOpenAIRealtimeAudioChunk *chunk = NULL;
+  GstOpenAIRealtimePullResult result;
+  GstFlowReturn flow;
+  gboolean dropped = FALSE;
+  gint64 deadline;
+
+  /* negotiated in PAUSED already: the session's format is known early */
+  flow = gst_openai_realtime_src_ensure_stream (self, session);
+  if (flow != GST_FLOW_OK)
+    goto pause;
+
+  if (push_pending_eos (self)) {
+    flow = GST_FLOW_EOS;
+    goto pause;
+  }
+
+  /* live: nothing is taken from the session until PLAYING */
+  g_mutex_lock (&self->lock);
+  while (!self->playing && !self->flushing
+      && !g_atomic_int_get (&self->pending_eos))
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing) {
+    g_mutex_unlock (&self->lock);
+    flow = GST_FLOW_FLUSHING;
+    goto pause;
+  }
+  g_mutex_unlock (&self->lock);
+
+  /* prerolling: don't wait if there is nothing to play */
+  deadline = g_atomic_int_get (&self->need_preroll) ?
+      g_get_monotonic_time () : -1;
+  result = gst_openai_realtime_session_pull (session, &chunk, &dropped,
+      deadline);
+  if (result == GST_OPENAI_REALTIME_PULL_FLUSHING) {
+    /* paused (the next round waits for PLAYING), stopping, or an EOS was
+     * sent to the element (the next round pushes it) */
+    g_mutex_lock (&self->lock);
+    flow = self->flushing ? GST_FLOW_FLUSHING : GST_FLOW_OK;
+    g_mutex_unlock (&self->lock);
+    if (flow == GST_FLOW_OK)
+      return;
+    goto pause;
+  }
+  flow =
+      gst_openai_realtime_src_handle_item (self, session, result, chunk,
+      dropped);
+  if (flow == GST_FLOW_OK || flow == FLOW_IDLE)
+    return;
+
+pause:
+  GST_DEBUG_OBJECT (self, "pausing the task: %s", gst_flow_get_name (flow));
+  gst_pad_pause_task (self->srcpad);
+  gst_openai_realtime_src_handle_flow (self, flow);
+}
+
+/* ---- loop-driven: pushed from the session's call loop ----------------------- */
+
+/* On the call loop: pushes everything the session holds for us, or the
+ * preroll silence if downstream must preroll and nothing is there. */
+static void
+drain (GstOpenAIRealtimeSrc * self)
+{
+  GstOpenAIRealtimeSession *session;
+
+  /* pad deactivation waits for a push in progress */
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  GST_OBJECT_LOCK (self);
+  session = self->session;
+  if (session)
+    /* a state change from inside a push must not free it under us */
+    gst_openai_realtime_session_ref (session);
+  GST_OBJECT_UNLOCK (self);
+
+  if (session) {
+    gboolean stopping;
+
+    g_mutex_lock (&self->lock);
+    stopping = self->flushing;
+    g_mutex_unlock (&self->lock);
+    if (!stopping && push_pending_eos (self))
+      g_clear_pointer (&session, gst_openai_realtime_session_unref);
+  }
+
+  while (session) {
+    GstOpenAIRealtimeAudioChunk *chunk = NULL;
+    GstOpenAIRealtimePullResult result;
+    GstFlowReturn flow;
+    gboolean dropped = FALSE, active;
+
+    g_mutex_lock (&self->lock);
+    active = self->playing && !self->flushing && !self->eos_sent;
+    g_mutex_unlock (&self->lock);
+    if (!active)
+      break;
+    /* a deadline in the past: never waits */
+    result = gst_openai_realtime_session_pull (session, &chunk, &dropped, 0);
+    flow =
+        gst_openai_realtime_src_handle_item (self, session, result, chunk,
+        dropped);
+    if (flow == FLOW_IDLE)
+      break;
+    if (flow != GST_FLOW_OK) {
+      gst_openai_realtime_src_handle_flow (self, flow);
+      break;
+    }
+  }
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+  if (session)
+    gst_openai_realtime_session_unref (session);
+}
+
+/* GstOpenAIRealtimeOutputFunc: the session received something for us. */
+static void
+on_session_output (GstElement * element)
+{
+  drain (GST_OPENAI_REALTIME_SRC (element));
+}
+
+static gboolean
+play_cb (gpointer data)
+{
+  GstOpenAIRealtimeSrc *self = data;
+  GSource *source;
+
+  GST_OBJECT_LOCK (self);
+  source = self->play_source;
+  self->play_source = NULL;
+  GST_OBJECT_UNLOCK (self);
+  if (source)
+    g_source_unref (source);
+  GST_DEBUG_OBJECT (self, "PLAYING: pushing what was held");
+  drain (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- states ----------------------------------------------------------------- */
+
+static gboolean
+gst_openai_realtime_src_start (GstOpenAIRealtimeSrc * self)
+{
   GstOpenAIRealtimeSettings settings;
   GstOpenAIRealtimeSession *session;
+  GMainContext *call_context;
   GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
   gst_openai_realtime_settings_copy (&settings, &self->settings);
+  call_context = self->call_context ?
+      g_main_context_ref (self->call_context) : NULL;
   GST_OBJECT_UNLOCK (self);
 
   self->format = REALTIME_AUDIO_FORMAT_UNSET;
+  self->rate = 0;
   self->timeline_base = GST_CLOCK_TIME_NONE;
   self->timeline_samples = 0;
   self->discont = TRUE;
+  self->stream_started = FALSE;
+  self->need_segment = TRUE;
+  self->eos_sent = FALSE;
+  g_atomic_int_set (&self->pending_eos, FALSE);
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
   g_atomic_int_set (&self->need_preroll, TRUE);
-  clear_played (self);
+  gst_openai_realtime_src_clear_played (self);
 
   session = gst_openai_realtime_session_acquire (GST_ELEMENT (self),
-      GST_OPENAI_REALTIME_ROLE_SRC, &settings, &error);
+      GST_OPENAI_REALTIME_ROLE_SRC, &settings, call_context, &error);
   gst_openai_realtime_settings_clear (&settings);
-  GST_OBJECT_LOCK (self);
-  self->session = session;
-  GST_OBJECT_UNLOCK (self);
+  if (call_context)
+    g_main_context_unref (call_context);
   if (session == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", error->message),
         ("session configuration refused"));
     g_error_free (error);
     return FALSE;
   }
+  /* nothing is taken until PLAYING */
+  gst_openai_realtime_session_set_src_flushing (session, TRUE);
+
+  g_mutex_lock (&self->lock);
+  self->playing = FALSE;
+  self->flushing = FALSE;
+  /* the session's loop decides (the first element of a session wins) */
+  self->loop_driven =
+      gst_openai_realtime_session_get_call_context (session) != NULL;
+  g_mutex_unlock (&self->lock);
+  GST_INFO_OBJECT (self, "%s", self->loop_driven ? "loop-driven: pushing "
+      "from the call loop" : "pushing from its own streaming thread");
+  if (self->loop_driven)
+    gst_openai_realtime_session_set_output_func (session, GST_ELEMENT (self),
+        on_session_output);
+
+  GST_OBJECT_LOCK (self);
+  self->session = session;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
-static gboolean
-gst_openai_realtime_src_stop (GstBaseSrc * src)
+static void
+gst_openai_realtime_src_stop (GstOpenAIRealtimeSrc * self)
 {
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
   GstOpenAIRealtimeSession *session;
+  GSource *source;
 
   GST_OBJECT_LOCK (self);
   session = self->session;
   self->session = NULL;
+  source = self->play_source;
+  self->play_source = NULL;
   GST_OBJECT_UNLOCK (self);
+  if (source) {
+    g_source_destroy (source);
+    g_source_unref (source);
+  }
   if (session)
     gst_openai_realtime_session_release (session, GST_ELEMENT (self),
         GST_OPENAI_REALTIME_ROLE_SRC);
-  clear_played (self);
-  return TRUE;
+  gst_openai_realtime_src_clear_played (self);
 }
 
-static gboolean
-gst_openai_realtime_src_set_caps (GstBaseSrc * src, GstCaps * caps)
-{
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-
-  if (gst_structure_has_name (s, "audio/x-raw")) {
-    self->format = REALTIME_AUDIO_FORMAT_PCM16;
-    self->rate = 24000;
-    self->bytes_per_sample = 2;
-  } else if (gst_structure_has_name (s, "audio/x-mulaw")) {
-    self->format = REALTIME_AUDIO_FORMAT_PCMU;
-    self->rate = 8000;
-    self->bytes_per_sample = 1;
-  } else if (gst_structure_has_name (s, "audio/x-alaw")) {
-    self->format = REALTIME_AUDIO_FORMAT_PCMA;
-    self->rate = 8000;
-    self->bytes_per_sample = 1;
-  } else {
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "output format %s",
-      realtime_audio_format_to_string (self->format));
-  if (self->session)
-    gst_openai_realtime_session_set_format (self->session,
-        GST_OPENAI_REALTIME_ROLE_SRC, self->format);
-  return TRUE;
-}
-
-static gboolean
-gst_openai_realtime_src_unlock (GstBaseSrc * src)
-{
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
-
-  GST_OBJECT_LOCK (self);
-  if (self->session)
-    gst_openai_realtime_session_set_src_flushing (self->session, TRUE);
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
-}
-
-static gboolean
-gst_openai_realtime_src_unlock_stop (GstBaseSrc * src)
-{
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
-
-  /* after a flush or a pause, downstream sinks preroll again */
-  g_atomic_int_set (&self->need_preroll, TRUE);
-  GST_OBJECT_LOCK (self);
-  if (self->session)
-    gst_openai_realtime_session_set_src_flushing (self->session, FALSE);
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
-}
-
-/* The running time now, NONE without a clock. */
-static GstClockTime
-running_time_now (GstOpenAIRealtimeSrc * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now, base;
-
-  if (clock == NULL)
-    return GST_CLOCK_TIME_NONE;
-  now = gst_clock_get_time (clock);
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  gst_object_unref (clock);
-  return now > base ? now - base : 0;
-}
-
-static GstClockTime
-timeline_position (GstOpenAIRealtimeSrc * self)
-{
-  if (!GST_CLOCK_TIME_IS_VALID (self->timeline_base))
-    return GST_CLOCK_TIME_NONE;
-  return self->timeline_base +
-      gst_util_uint64_scale_int (self->timeline_samples, GST_SECOND,
-      self->rate);
-}
-
-/* Puts @buf (@samples long) next on the timeline: right after what was
- * pushed, or at the running time if the source ran dry (then DISCONT,
- * nothing was played meanwhile). */
 static void
-timeline_append (GstOpenAIRealtimeSrc * self, GstBuffer * buf, guint64 samples)
+set_playing (GstOpenAIRealtimeSrc * self, gboolean playing)
 {
-  GstClockTime now = running_time_now (self);
-  GstClockTime pts = timeline_position (self);
+  GstOpenAIRealtimeSession *session;
+  GSource *source = NULL;
 
-  if (!GST_CLOCK_TIME_IS_VALID (pts)
-      || (GST_CLOCK_TIME_IS_VALID (now) && now > pts)) {
-    self->timeline_base = GST_CLOCK_TIME_IS_VALID (now) ? now :
-        (GST_CLOCK_TIME_IS_VALID (pts) ? pts : 0);
-    self->timeline_samples = 0;
-    pts = self->timeline_base;
-    self->discont = TRUE;
+  GST_OBJECT_LOCK (self);
+  session = self->session;
+  GST_OBJECT_UNLOCK (self);
+
+  if (playing && session)
+    gst_openai_realtime_session_set_src_flushing (session, FALSE);
+  g_mutex_lock (&self->lock);
+  self->playing = playing;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (!playing) {
+    /* wakes the task's pull; downstream prerolls again on resume */
+    if (session)
+      gst_openai_realtime_session_set_src_flushing (session, TRUE);
+    g_atomic_int_set (&self->need_preroll, TRUE);
   }
-  self->timeline_samples += samples;
 
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DTS (buf) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION (buf) = timeline_position (self) - pts;
-  GST_BUFFER_OFFSET (buf) = GST_BUFFER_OFFSET_NONE;
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
+  GST_OBJECT_LOCK (self);
+  if (!playing) {
+    source = self->play_source;
+    self->play_source = NULL;
+  } else if (self->loop_driven && session && self->play_source == NULL) {
+    /* what was held, or the preroll silence, goes out from the loop (once
+     * playing is set: the loop may run it at once) */
+    self->play_source = g_idle_source_new ();
+    g_source_set_priority (self->play_source, G_PRIORITY_DEFAULT);
+    g_source_set_name (self->play_source, "openairealtimesrc play");
+    g_source_set_callback (self->play_source, play_cb, gst_object_ref (self),
+        gst_object_unref);
+    g_source_attach (self->play_source,
+        gst_openai_realtime_session_get_call_context (session));
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (source) {
+    g_source_destroy (source);
+    g_source_unref (source);
   }
 }
 
-/* Downstream sinks reach PLAYING only once they prerolled on something,
- * and the model says nothing until the caller spoke: without this, a
- * pipeline with a sink after this source never completes its state change
- * and the sink of the same pipeline (openairealtimesink) waits in preroll
- * forever. A GAP event is not enough: GstAudioEncoder (mulawenc) holds
- * serialized events until its next output, so a twiliosink behind it never
- * sees one. So, like interaudiosrc, a short buffer of silence flagged GAP:
- * sinks preroll on it, audio sinks do not render it, twiliosink sends one
- * frame of silence. It is timestamped at the running time and is not part
- * of any answer. */
-static GstBuffer *
-make_preroll_buffer (GstOpenAIRealtimeSrc * self)
+static gboolean
+gst_openai_realtime_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
 {
-  guint64 samples = gst_util_uint64_scale_int (PREROLL_DURATION, self->rate,
-      GST_SECOND);
-  gsize size = samples * self->bytes_per_sample;
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
-  guint8 silence;
+  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (parent);
+  GstOpenAIRealtimeSession *session;
 
-  switch (self->format) {
-    case REALTIME_AUDIO_FORMAT_PCMU:
-      silence = 0xff;
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    g_mutex_lock (&self->lock);
+    self->flushing = FALSE;
+    g_mutex_unlock (&self->lock);
+    if (self->loop_driven)
+      return TRUE;
+    return gst_pad_start_task (pad, src_loop, self, NULL);
+  }
+
+  /* wake every wait of the task (or make the loop's drain stop) */
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  self->playing = FALSE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  GST_OBJECT_LOCK (self);
+  session = self->session;
+  GST_OBJECT_UNLOCK (self);
+  if (session)
+    gst_openai_realtime_session_set_src_flushing (session, TRUE);
+  if (self->loop_driven)
+    /* the pad's deactivation then waits for a push in progress */
+    return TRUE;
+  return gst_pad_stop_task (pad);
+}
+
+static GstStateChangeReturn
+gst_openai_realtime_src_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_openai_realtime_src_start (self))
+        return GST_STATE_CHANGE_FAILURE;
       break;
-    case REALTIME_AUDIO_FORMAT_PCMA:
-      silence = 0xd5;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      set_playing (self, TRUE);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      set_playing (self, FALSE);
       break;
     default:
-      silence = 0;
       break;
   }
-  gst_buffer_memset (buf, 0, silence, size);
-  timeline_append (self, buf, samples);
-  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_GAP);
-  GST_DEBUG_OBJECT (self, "nothing to play: preroll on %" GST_TIME_FORMAT
-      " of silence at %" GST_TIME_FORMAT, GST_TIME_ARGS (PREROLL_DURATION),
-      GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
-  return buf;
-}
 
-/* What the caller has heard, in our timeline: twiliosink answers the
- * custom query `played-position`, which converters (audioresample,
- * mulawenc) pass on, while they answer POSITION themselves with their own
- * segment position. POSITION is the fallback for other sinks, then the
- * running time. -1 if nothing is known. */
-static gint64
-query_heard_position (GstOpenAIRealtimeSrc * self, GstClockTime now)
-{
-  GstPad *pad = GST_BASE_SRC_PAD (self);
-  GstQuery *query = gst_query_new_custom (GST_QUERY_CUSTOM,
-      gst_structure_new_empty ("played-position"));
-  guint64 played;
-  gint64 position = -1;
-
-  if (gst_pad_peer_query (pad, query)
-      && gst_structure_get_uint64 (gst_query_get_structure (query),
-          "position", &played) && played <= G_MAXINT64) {
-    gst_query_unref (query);
-    GST_INFO_OBJECT (self, "downstream heard up to %" GST_TIME_FORMAT
-        " (played-position)", GST_TIME_ARGS (played));
-    return (gint64) played;
-  }
-  gst_query_unref (query);
-
-  if (gst_pad_peer_query_position (pad, GST_FORMAT_TIME, &position)
-      && position >= 0) {
-    GST_INFO_OBJECT (self, "downstream heard up to %" GST_TIME_FORMAT
-        " (POSITION)", GST_TIME_ARGS (position));
-    return position;
-  }
-  position = GST_CLOCK_TIME_IS_VALID (now) ? (gint64) now : -1;
-  GST_INFO_OBJECT (self, "downstream did not answer played-position nor "
-      "POSITION, using the running time %" GST_STIME_FORMAT,
-      GST_STIME_ARGS (position));
-  return position;
-}
-
-/* The caller spoke over the model: flush downstream, learn what was heard,
- * truncate the item being played. Runs on the streaming thread. */
-static void
-handle_barge_in (GstOpenAIRealtimeSrc * self, gboolean dropped)
-{
-  GstBaseSrc *basesrc = GST_BASE_SRC (self);
-  GstClockTime now = running_time_now (self);
-  PlayedItem *last = g_queue_peek_tail (&self->played);
-  GstSegment segment;
-  gint64 position;
-  GList *l;
-
-  /* Nothing held and everything pushed already played: not speaking. */
-  if (!dropped && (last == NULL || (GST_CLOCK_TIME_IS_VALID (now)
-              && now >= last->end))) {
-    GST_DEBUG_OBJECT (self, "speech started while silent, no barge-in");
-    clear_played (self);
-    return;
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_openai_realtime_src_stop (self);
+    return ret;
   }
 
-  GST_INFO_OBJECT (self, "barge-in: flushing downstream");
-  gst_pad_push_event (GST_BASE_SRC_PAD (self), gst_event_new_flush_start ());
-  /* keep the running time: our timeline continues */
-  gst_pad_push_event (GST_BASE_SRC_PAD (self),
-      gst_event_new_flush_stop (FALSE));
-  /* FLUSH_STOP removed the sticky segment */
-  gst_segment_copy_into (&basesrc->segment, &segment);
-  gst_base_src_new_segment (basesrc, &segment);
-  self->discont = TRUE;
-  /* the flush made the sinks lose their preroll */
-  g_atomic_int_set (&self->need_preroll, TRUE);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (self->loop_driven) {
+        GstFlowReturn flow;
 
-  position = query_heard_position (self, now);
-
-  /* the item the caller was hearing: the newest one that had started */
-  for (l = self->played.tail; position >= 0 && l; l = l->prev) {
-    PlayedItem *item = l->data;
-    GstClockTime heard_end;
-    gint64 audio_end_ms;
-
-    if ((GstClockTime) position <= item->start)
-      continue;
-    heard_end = MIN ((GstClockTime) position, item->end);
-    audio_end_ms = (gint64) ((heard_end - item->start) / GST_MSECOND);
-    if (audio_end_ms <= 0)
+        /* no task to do it: negotiate now, so that session.update does not
+         * wait for PLAYING */
+        GST_PAD_STREAM_LOCK (self->srcpad);
+        flow = gst_openai_realtime_src_ensure_stream (self, self->session);
+        if (flow != GST_FLOW_OK)
+          gst_openai_realtime_src_handle_flow (self, flow);
+        GST_PAD_STREAM_UNLOCK (self->srcpad);
+      }
+      /* live */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
-    GST_INFO_OBJECT (self, "truncating %s at %" G_GINT64_FORMAT " ms",
-        item->item_id, audio_end_ms);
-    gst_openai_realtime_session_truncate (self->session, item->item_id,
-        audio_end_ms);
-    clear_played (self);
-    return;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_openai_realtime_src_stop (self);
+      break;
+    default:
+      break;
   }
-  GST_INFO_OBJECT (self, "nothing of the interrupted answer was heard, no "
-      "truncate");
-  clear_played (self);
+  return ret;
 }
 
-static GstBuffer *
-make_buffer (GstOpenAIRealtimeSrc * self, GstOpenAIRealtimeAudioChunk * chunk)
+/* ---- pad functions ---------------------------------------------------------- */
+
+static gboolean
+gst_openai_realtime_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
 {
-  gsize size = g_bytes_get_size (chunk->audio);
-  GstBuffer *buf = gst_buffer_new_wrapped_bytes (chunk->audio);
-  PlayedItem *item = g_queue_peek_tail (&self->played);
-
-  timeline_append (self, buf, size / self->bytes_per_sample);
-
-  if (item == NULL || g_strcmp0 (item->item_id, chunk->item_id) != 0) {
-    item = g_new0 (PlayedItem, 1);
-    item->item_id = g_strdup (chunk->item_id);
-    item->start = GST_BUFFER_PTS (buf);
-    g_queue_push_tail (&self->played, item);
-    while (g_queue_get_length (&self->played) > MAX_PLAYED_ITEMS)
-      played_item_free (g_queue_pop_head (&self->played));
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:
+      /* live; the audio is pushed as it arrives */
+      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_SCHEDULING:
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1,
+          0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
   }
-  item->end = GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf);
-  return buf;
 }
 
-static GstFlowReturn
-gst_openai_realtime_src_create (GstPushSrc * src, GstBuffer ** buf)
+static gboolean
+gst_openai_realtime_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
 {
-  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (src);
-
-  if (self->format == REALTIME_AUDIO_FORMAT_UNSET) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("no format negotiated"));
-    return GST_FLOW_NOT_NEGOTIATED;
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEEK:
+      /* live: a conversation cannot be sought */
+      gst_event_unref (event);
+      return FALSE;
+    case GST_EVENT_RECONFIGURE:
+      /* the pad is flagged: renegotiated before the next push */
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      return gst_pad_event_default (pad, parent, event);
   }
-  for (;;) {
-    GstOpenAIRealtimeAudioChunk *chunk = NULL;
-    gboolean dropped = FALSE;
-    /* prerolling: don't wait if there is nothing to play */
-    gint64 deadline = g_atomic_int_get (&self->need_preroll) ?
-        g_get_monotonic_time () : -1;
+}
 
-    switch (gst_openai_realtime_session_pull (self->session, &chunk, &dropped,
-            deadline)) {
-      case GST_OPENAI_REALTIME_PULL_TIMEOUT:
-        if (g_atomic_int_compare_and_exchange (&self->need_preroll, TRUE,
-                FALSE)) {
-          *buf = make_preroll_buffer (self);
-          return GST_FLOW_OK;
-        }
-        break;
-      case GST_OPENAI_REALTIME_PULL_FLUSHING:
-        return GST_FLOW_FLUSHING;
-      case GST_OPENAI_REALTIME_PULL_ERROR:
-        /* the session posted the error */
-        return GST_FLOW_ERROR;
-      case GST_OPENAI_REALTIME_PULL_BARGE_IN:
-        handle_barge_in (self, dropped);
-        break;
-      case GST_OPENAI_REALTIME_PULL_AUDIO:
-        /* gst_buffer_new_wrapped_bytes takes its own reference */
-        *buf = make_buffer (self, chunk);
-        gst_openai_realtime_audio_chunk_free (chunk);
-        /* the buffer prerolls downstream */
-        g_atomic_int_set (&self->need_preroll, FALSE);
-        return GST_FLOW_OK;
-    }
+static gboolean
+drain_cb (gpointer data)
+{
+  drain (GST_OPENAI_REALTIME_SRC (data));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+gst_openai_realtime_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstOpenAIRealtimeSrc *self = GST_OPENAI_REALTIME_SRC (element);
+  GstOpenAIRealtimeSession *session;
+  GMainContext *call_context = NULL;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+  gst_event_unref (event);
+
+  GST_OBJECT_LOCK (self);
+  session = self->session;
+  if (session == NULL) {
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
   }
+  gst_openai_realtime_session_ref (session);
+  GST_OBJECT_UNLOCK (self);
+
+  g_atomic_int_set (&self->pending_eos, TRUE);
+  g_mutex_lock (&self->lock);
+  if (self->loop_driven)
+    call_context = gst_openai_realtime_session_get_call_context (session);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (call_context)
+    /* pushed from the call loop (at once when called on it) */
+    g_main_context_invoke_full (call_context, G_PRIORITY_DEFAULT, drain_cb,
+        gst_object_ref (self), gst_object_unref);
+  else
+    /* wakes the task's pull */
+    gst_openai_realtime_session_set_src_flushing (session, TRUE);
+  gst_openai_realtime_session_unref (session);
+  return TRUE;
 }
 
 static gboolean
@@ -665,13 +783,19 @@ gst_openai_realtime_src_function_call_output (GstOpenAIRealtimeSrc * self,
     const gchar * call_id, const gchar * output)
 {
   GstOpenAIRealtimeSession *session;
+  gboolean ok;
 
-  /* not under the object lock: see the sink */
+  /* not under the object lock: on the call loop the session runs it at
+   * once and may post a message (which takes it) */
   GST_OBJECT_LOCK (self);
   session = self->session;
+  if (session)
+    gst_openai_realtime_session_ref (session);
   GST_OBJECT_UNLOCK (self);
   if (session == NULL)
     return FALSE;
-  return gst_openai_realtime_session_function_call_output (session, call_id,
+  ok = gst_openai_realtime_session_function_call_output (session, call_id,
       output);
+  gst_openai_realtime_session_unref (session);
+  return ok;
 }

@@ -51,6 +51,18 @@
  * The sink does not synchronise on the clock by default: Twilio plays the
  * audio in real time from its own queue.
  *
+ * ## Loop-driven calls
+ *
+ * The element accepts the `gst-realtime-bridge.loop` #GstContext (field
+ * `main-context`, a #GMainContext) that an application sets on the pipeline
+ * to run a call on one loop thread. Whenever it is called on the thread
+ * that runs the connection's context (the call loop: e.g. a loop-driven
+ * source upstream pushed from there), `media`, `mark` and `clear` are sent
+ * at once, inline; from any other thread they are handed to that context.
+ * On the call loop the EOS is never held (that would block the very loop
+ * that receives the mark echoes): #GstTwilioSink:wait-for-played does not
+ * apply there, a warning is logged instead.
+ *
  * ## Element messages
  *
  * - `twilio-mark`: `name` (string), `played` (boolean, FALSE when the echo
@@ -103,6 +115,7 @@ struct _GstTwilioSink
   guint mark_interval_ms;
 
   GstTwilioStream *stream;
+  GMainContext *loop_context;   /* from the gst-realtime-bridge.loop context */
 
   /* streaming thread */
   GstAdapter *adapter;
@@ -135,6 +148,8 @@ static gboolean gst_twilio_sink_element_query (GstElement * element,
     GstQuery * query);
 static GstFlowReturn gst_twilio_sink_render (GstBaseSink * sink,
     GstBuffer * buf);
+static void gst_twilio_sink_set_context (GstElement * element,
+    GstContext * context);
 
 static void
 gst_twilio_sink_class_init (GstTwilioSinkClass * klass)
@@ -189,6 +204,7 @@ gst_twilio_sink_class_init (GstTwilioSinkClass * klass)
       "gst-realtime-bridge developers");
 
   element_class->query = GST_DEBUG_FUNCPTR (gst_twilio_sink_element_query);
+  element_class->set_context = GST_DEBUG_FUNCPTR (gst_twilio_sink_set_context);
 
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_twilio_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_twilio_sink_stop);
@@ -218,6 +234,7 @@ gst_twilio_sink_finalize (GObject * object)
   GstTwilioSink *self = GST_TWILIO_SINK (object);
 
   g_clear_pointer (&self->stream, gst_twilio_stream_unref);
+  g_clear_pointer (&self->loop_context, g_main_context_unref);
   g_object_unref (self->adapter);
   g_free (self->stream_name);
 
@@ -511,4 +528,23 @@ gst_twilio_sink_element_query (GstElement * element, GstQuery * query)
   if (GST_QUERY_TYPE (query) == GST_QUERY_POSITION)
     return answer_position (GST_TWILIO_SINK (element), query);
   return GST_ELEMENT_CLASS (parent_class)->query (element, query);
+}
+
+/* The call loop's context: sending is inline whenever we are called on the
+ * connection's context (whatever the context), so it is only recorded. */
+static void
+gst_twilio_sink_set_context (GstElement * element, GstContext * context)
+{
+  GstTwilioSink *self = GST_TWILIO_SINK (element);
+  GMainContext *main_context =
+      gst_twilio_loop_context_get_main_context (context);
+
+  if (main_context) {
+    GST_DEBUG_OBJECT (self, "got the call loop's context %p", main_context);
+    GST_OBJECT_LOCK (self);
+    g_clear_pointer (&self->loop_context, g_main_context_unref);
+    self->loop_context = main_context;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
 }

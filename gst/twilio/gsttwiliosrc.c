@@ -30,6 +30,31 @@
  * frames and messages over #GstTwilioSrc:max-message-size are ignored with
  * a warning message on the bus; the call goes on.
  *
+ * The element is a live source (no preroll; LATENCY: live, min =
+ * #GstTwilioSrc:latency, max none: audio is queued, never dropped). It is
+ * a plain #GstElement, not a #GstBaseSrc, so the generic base source
+ * properties (num-buffers, blocksize, do-timestamp, typefind) do not exist.
+ * An EOS event sent to it (e.g. to the pipeline) is pushed after the audio
+ * already received.
+ *
+ * ## Loop-driven calls
+ *
+ * By default the element pushes from a streaming thread of its own, which
+ * takes everything the connection's loop received since its last wake-up
+ * and pushes contiguous media as one buffer (at most 200 ms). An
+ * application that serves the call's connection on a loop thread of its own
+ * (the call loop) can set the `gst-realtime-bridge.loop` #GstContext (field
+ * `main-context`, the call loop's #GMainContext) on the pipeline before it
+ * leaves NULL: when the handed-over #GstTwilioSrc:connection belongs to that
+ * context, the element has no streaming thread and pushes each buffer (and
+ * the EOS) from the call loop, in the callback that received the message.
+ * Audio that arrives while the element is not PLAYING is held and pushed,
+ * in order, from the call loop once it is. Downstream must then not block
+ * (sinks with `sync=false`, or a `queue`). When the connection belongs to
+ * another context, a warning is posted and the streaming thread is used;
+ * the standalone server (no connection handed over) always keeps its own
+ * thread and the streaming thread.
+ *
  * ## Element messages
  *
  * - `twilio-connected`: `protocol`, `version` (strings)
@@ -97,7 +122,9 @@ enum
 
 struct _GstTwilioSrc
 {
-  GstPushSrc parent;
+  GstElement parent;
+
+  GstPad *srcpad;
 
   /* properties, GST_OBJECT_LOCK */
   gchar *stream_name;
@@ -109,13 +136,24 @@ struct _GstTwilioSrc
   gchar *public_url;
   guint max_message_size;
   guint latency_ms;
+  GMainContext *loop_context;   /* from the gst-realtime-bridge.loop context */
 
   /* set in start () or when a connection is handed over; released in
    * stop () */
   GstTwilioStream *stream;
 
-  /* streaming thread */
+  /* state, @lock; @cond wakes the threaded mode's task */
+  GMutex lock;
+  GCond cond;
+  gboolean loop_driven;         /* decided in start () */
+  gboolean playing;
+  gboolean flushing;
+  GSource *catch_up;            /* loop-driven: pushes what came before PLAYING */
+
+  /* pushing: the task or the call loop, under the pad's STREAM_LOCK */
   GQueue pending;               /* items handed over, not consumed yet */
+  gboolean need_start_events;
+  gboolean finished;            /* EOS pushed or a fatal error: no more pushes */
   gboolean have_first;
   gint64 origin;                /* Twilio time (samples) of offset 0 */
   guint64 next_offset;          /* samples pushed so far, incl. silence */
@@ -128,7 +166,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_STATIC_CAPS ("audio/x-mulaw, rate = (int) 8000, channels = (int) 1"));
 
 #define gst_twilio_src_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstTwilioSrc, gst_twilio_src, GST_TYPE_PUSH_SRC,
+G_DEFINE_TYPE_WITH_CODE (GstTwilioSrc, gst_twilio_src, GST_TYPE_ELEMENT,
     GST_DEBUG_CATEGORY_INIT (gst_twilio_src_debug, "twiliosrc", 0,
         "Twilio Media Streams source"));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (twiliosrc, "twiliosrc", GST_RANK_NONE,
@@ -139,20 +177,24 @@ static void gst_twilio_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_twilio_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static gboolean gst_twilio_src_start (GstBaseSrc * src);
-static gboolean gst_twilio_src_stop (GstBaseSrc * src);
-static gboolean gst_twilio_src_unlock (GstBaseSrc * src);
-static gboolean gst_twilio_src_unlock_stop (GstBaseSrc * src);
-static gboolean gst_twilio_src_query (GstBaseSrc * src, GstQuery * query);
-static GstFlowReturn gst_twilio_src_create (GstPushSrc * src, GstBuffer ** buf);
+static GstStateChangeReturn gst_twilio_src_change_state (GstElement * element,
+    GstStateChange transition);
+static void gst_twilio_src_set_context (GstElement * element,
+    GstContext * context);
+static gboolean gst_twilio_src_send_event (GstElement * element,
+    GstEvent * event);
+static gboolean gst_twilio_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active);
+static gboolean gst_twilio_src_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static gboolean gst_twilio_src_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
 
 static void
 gst_twilio_src_class_init (GstTwilioSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
-  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
 
   gobject_class->finalize = gst_twilio_src_finalize;
   gobject_class->set_property = gst_twilio_src_set_property;
@@ -273,25 +315,34 @@ gst_twilio_src_class_init (GstTwilioSrcClass * klass)
       "Receives a phone call's audio from Twilio Media Streams",
       "gst-realtime-bridge developers");
 
-  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_twilio_src_start);
-  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_twilio_src_stop);
-  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_twilio_src_unlock);
-  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_twilio_src_unlock_stop);
-  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_twilio_src_query);
-  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_twilio_src_create);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_twilio_src_change_state);
+  element_class->set_context = GST_DEBUG_FUNCPTR (gst_twilio_src_set_context);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_twilio_src_send_event);
 }
 
 static void
 gst_twilio_src_init (GstTwilioSrc * self)
 {
-  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
-  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_twilio_src_activate_mode));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_twilio_src_src_query));
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_twilio_src_src_event));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  /* What GstBaseSrc sets: bins treat us as a source (state order, EOS). */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+
   self->stream_name = g_strdup (DEFAULT_STREAM);
   self->port = DEFAULT_PORT;
   self->address = g_strdup (DEFAULT_ADDRESS);
   self->path = g_strdup (DEFAULT_PATH);
   self->max_message_size = GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE;
   self->latency_ms = DEFAULT_LATENCY_MS;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
   g_queue_init (&self->pending);
 }
 
@@ -303,11 +354,14 @@ gst_twilio_src_finalize (GObject * object)
   g_queue_clear_full (&self->pending,
       (GDestroyNotify) gst_twilio_stream_item_free);
   g_clear_pointer (&self->stream, gst_twilio_stream_unref);
+  g_clear_pointer (&self->loop_context, g_main_context_unref);
   g_free (self->stream_name);
   g_free (self->address);
   g_free (self->path);
   g_free (self->auth_token);
   g_free (self->public_url);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -420,124 +474,6 @@ gst_twilio_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
   }
   GST_OBJECT_UNLOCK (self);
-}
-
-static gboolean
-gst_twilio_src_start (GstBaseSrc * src)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
-  gchar *address, *path, *token, *url;
-  GError *error = NULL;
-  gboolean have_connection;
-  gint port, bound = 0;
-  gboolean ok;
-
-  GST_OBJECT_LOCK (self);
-  have_connection = self->stream != NULL;
-  if (self->stream == NULL)
-    self->stream = gst_twilio_stream_get (self->stream_name);
-  gst_twilio_stream_set_max_message_size (self->stream, self->max_message_size);
-  address = g_strdup (self->address);
-  path = g_strdup (self->path);
-  token = g_strdup (self->auth_token);
-  url = g_strdup (self->public_url);
-  port = self->port;
-  GST_OBJECT_UNLOCK (self);
-
-  self->have_first = FALSE;
-  self->next_offset = 0;
-  self->discont = TRUE;
-  gst_twilio_stream_set_src (self->stream, GST_ELEMENT (self));
-  gst_twilio_stream_set_src_flushing (self->stream, FALSE);
-
-  ok = have_connection || gst_twilio_stream_start_server (self->stream,
-      address, port, path, token, url, &bound, &error);
-  if (token)
-    memset (token, 0, strlen (token));
-  g_free (token);
-  g_free (url);
-  g_free (path);
-
-  if (!ok) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not listen on %s port %d", address, port), ("%s",
-            error->message));
-    g_clear_error (&error);
-    g_free (address);
-    gst_twilio_stream_set_src (self->stream, NULL);
-    g_clear_pointer (&self->stream, gst_twilio_stream_unref);
-    return FALSE;
-  }
-  g_free (address);
-
-  if (!have_connection) {
-    GST_INFO_OBJECT (self, "listening on port %d", bound);
-    GST_OBJECT_LOCK (self);
-    self->current_port = bound;
-    GST_OBJECT_UNLOCK (self);
-    g_object_notify (G_OBJECT (self), "current-port");
-  }
-  return TRUE;
-}
-
-static gboolean
-gst_twilio_src_stop (GstBaseSrc * src)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
-  GstTwilioStream *stream;
-
-  GST_OBJECT_LOCK (self);
-  stream = self->stream;
-  self->stream = NULL;
-  self->current_port = 0;
-  GST_OBJECT_UNLOCK (self);
-
-  if (stream) {
-    /* Taken from the stream but not pushed: back where they came from. */
-    gst_twilio_stream_unpop_items (stream, &self->pending);
-    gst_twilio_stream_set_src (stream, NULL);
-    gst_twilio_stream_unref (stream);
-  }
-  return TRUE;
-}
-
-static gboolean
-gst_twilio_src_unlock (GstBaseSrc * src)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
-
-  if (self->stream)
-    gst_twilio_stream_set_src_flushing (self->stream, TRUE);
-  return TRUE;
-}
-
-static gboolean
-gst_twilio_src_unlock_stop (GstBaseSrc * src)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
-
-  if (self->stream)
-    gst_twilio_stream_set_src_flushing (self->stream, FALSE);
-  return TRUE;
-}
-
-static gboolean
-gst_twilio_src_query (GstBaseSrc * src, GstQuery * query)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
-
-  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    guint latency_ms;
-
-    GST_OBJECT_LOCK (self);
-    latency_ms = self->latency_ms;
-    GST_OBJECT_UNLOCK (self);
-    /* Audio is queued, never dropped: no upper bound. */
-    gst_query_set_latency (query, TRUE, latency_ms * GST_MSECOND,
-        GST_CLOCK_TIME_NONE);
-    return TRUE;
-  }
-  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
 }
 
 static GstClockTime
@@ -668,45 +604,523 @@ append_contiguous_media (GstTwilioSrc * self, GstBuffer * buf)
   return buf;
 }
 
-static GstFlowReturn
-gst_twilio_src_create (GstPushSrc * src, GstBuffer ** buf)
+/* ---- pushing (the task or the call loop, STREAM_LOCK held) ------------ */
+
+static gboolean
+is_playing (GstTwilioSrc * self)
 {
-  GstTwilioSrc *self = GST_TWILIO_SRC (src);
+  gboolean playing;
 
-  for (;;) {
-    GstTwilioStreamItem *item;
+  g_mutex_lock (&self->lock);
+  playing = self->playing && !self->flushing;
+  g_mutex_unlock (&self->lock);
+  return playing;
+}
 
-    /* One wake-up takes everything queued; the next waits only once all of
-     * it has been pushed. */
-    if (g_queue_is_empty (&self->pending)) {
-      GstFlowReturn ret = gst_twilio_stream_pop_items (self->stream,
-          &self->pending);
+/* stream-start, caps and a TIME segment, before the first buffer or EOS. */
+static void
+push_start_events (GstTwilioSrc * self)
+{
+  GstEvent *event;
+  GstCaps *caps;
+  GstSegment segment;
+  gchar *stream_id;
 
-      if (ret != GST_FLOW_OK)
-        return ret;
-    }
-    item = g_queue_pop_head (&self->pending);
+  if (!self->need_start_events)
+    return;
+  self->need_start_events = FALSE;
 
-    switch (item->type) {
-      case GST_TWILIO_STREAM_ITEM_MEDIA:
-        if (g_bytes_get_size (item->payload) == 0) {
-          gst_twilio_stream_item_free (item);
-          continue;
-        }
-        *buf = make_buffer (self, item);
+  stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
+  event = gst_event_new_stream_start (stream_id);
+  gst_event_set_group_id (event, gst_util_group_id_next ());
+  gst_pad_push_event (self->srcpad, event);
+  g_free (stream_id);
+
+  caps = gst_pad_get_pad_template_caps (self->srcpad);
+  gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+  gst_caps_unref (caps);
+
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+}
+
+static void
+push_eos (GstTwilioSrc * self)
+{
+  push_start_events (self);
+  gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+}
+
+/* Turns one item (taken from the head of `pending`; contiguous media behind
+ * it may join it) into a buffer or EOS and pushes it. */
+static GstFlowReturn
+handle_item (GstTwilioSrc * self, GstTwilioStreamItem * item)
+{
+  GstBuffer *buf;
+
+  switch (item->type) {
+    case GST_TWILIO_STREAM_ITEM_MEDIA:
+      if (g_bytes_get_size (item->payload) == 0) {
         gst_twilio_stream_item_free (item);
-        *buf = append_contiguous_media (self, *buf);
         return GST_FLOW_OK;
-      case GST_TWILIO_STREAM_ITEM_END:
-        GST_INFO_OBJECT (self, "call ended");
-        gst_twilio_stream_item_free (item);
-        return GST_FLOW_EOS;
-      case GST_TWILIO_STREAM_ITEM_ERROR:
-        GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-            ("Twilio sent a media format this element cannot handle"),
-            ("%s", item->error->message));
-        gst_twilio_stream_item_free (item);
-        return GST_FLOW_ERROR;
+      }
+      push_start_events (self);
+      buf = make_buffer (self, item);
+      gst_twilio_stream_item_free (item);
+      buf = append_contiguous_media (self, buf);
+      return gst_pad_push (self->srcpad, buf);
+    case GST_TWILIO_STREAM_ITEM_END:
+    case GST_TWILIO_STREAM_ITEM_EOS:
+      GST_INFO_OBJECT (self, "%s", item->type == GST_TWILIO_STREAM_ITEM_END ?
+          "call ended" : "EOS requested");
+      gst_twilio_stream_item_free (item);
+      push_eos (self);
+      return GST_FLOW_EOS;
+    case GST_TWILIO_STREAM_ITEM_ERROR:
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("Twilio sent a media format this element cannot handle"),
+          ("%s", item->error->message));
+      gst_twilio_stream_item_free (item);
+      push_eos (self);
+      self->finished = TRUE;
+      return GST_FLOW_ERROR;
+  }
+  g_assert_not_reached ();
+  return GST_FLOW_ERROR;
+}
+
+/* Pushes what is pending, in order, while PLAYING. Returns FALSE once the
+ * stream is over for this element (EOS, error): nothing is pushed after. */
+static gboolean
+push_pending (GstTwilioSrc * self)
+{
+  GstTwilioStreamItem *item;
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->finished)
+    return FALSE;
+  while (ret == GST_FLOW_OK && is_playing (self)
+      && (item = g_queue_pop_head (&self->pending)))
+    ret = handle_item (self, item);
+
+  if (ret == GST_FLOW_OK)
+    return TRUE;
+  if (ret == GST_FLOW_FLUSHING) {
+    /* Our pad is being deactivated (or downstream flushes): a state
+     * change, not an error. */
+    GST_DEBUG_OBJECT (self, "flushing");
+    return TRUE;
+  }
+  /* A fatal item posted its error already (self->finished); downstream's
+   * failures are reported like GstBaseSrc does. */
+  if (!self->finished && (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    push_eos (self);
+  }
+  GST_DEBUG_OBJECT (self, "stopped pushing: %s", gst_flow_get_name (ret));
+  self->finished = TRUE;
+  return FALSE;
+}
+
+/* Threaded default: the pad's task waits until PLAYING with something
+ * queued, and every wait wakes on flushing. */
+static void
+gst_twilio_src_loop (gpointer user_data)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (user_data);
+  gboolean go_on = TRUE;
+
+  g_mutex_lock (&self->lock);
+  while (!self->flushing && !self->playing)
+    g_cond_wait (&self->cond, &self->lock);
+  go_on = !self->flushing;
+  g_mutex_unlock (&self->lock);
+
+  /* One wake-up takes everything queued; the next waits only once all of
+   * it has been pushed. */
+  if (go_on && g_queue_is_empty (&self->pending))
+    go_on = gst_twilio_stream_pop_items (self->stream, &self->pending) ==
+        GST_FLOW_OK;
+  if (go_on)
+    go_on = push_pending (self);
+  if (!go_on)
+    gst_pad_pause_task (self->srcpad);
+}
+
+/* Loop-driven: on the call loop, from the stream (items queued) or from
+ * the catch-up source (PLAYING reached). */
+static void
+push_from_loop (GstTwilioSrc * self)
+{
+  gboolean active;
+
+  GST_PAD_STREAM_LOCK (self->srcpad);
+  g_mutex_lock (&self->lock);
+  active = self->loop_driven && !self->flushing && self->stream != NULL;
+  g_mutex_unlock (&self->lock);
+  /* Not PLAYING: the items wait in the stream, in order. */
+  if (active && is_playing (self)) {
+    gst_twilio_stream_take_items (self->stream, &self->pending);
+    push_pending (self);
+  }
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+}
+
+static void
+on_items_queued (GstElement * element)
+{
+  push_from_loop (GST_TWILIO_SRC (element));
+}
+
+static gboolean
+catch_up_cb (gpointer user_data)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (user_data);
+
+  g_mutex_lock (&self->lock);
+  g_clear_pointer (&self->catch_up, g_source_unref);
+  g_mutex_unlock (&self->lock);
+  push_from_loop (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Loop-driven, on reaching PLAYING (from any thread): what came meanwhile
+ * is pushed from the call loop, never from the state change. */
+static void
+schedule_catch_up (GstTwilioSrc * self)
+{
+  GSource *source;
+
+  g_mutex_lock (&self->lock);
+  if (self->catch_up == NULL && self->loop_context) {
+    source = g_idle_source_new ();
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, catch_up_cb, gst_object_ref (self),
+        gst_object_unref);
+    self->catch_up = source;
+    g_source_attach (source, self->loop_context);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+cancel_catch_up (GstTwilioSrc * self)
+{
+  GSource *source;
+
+  g_mutex_lock (&self->lock);
+  source = g_steal_pointer (&self->catch_up);
+  g_mutex_unlock (&self->lock);
+  if (source) {
+    g_source_destroy (source);
+    g_source_unref (source);
+  }
+}
+
+/* ---- states ------------------------------------------------------------ */
+
+/* Loop-driven when the application gave a call loop and the connection is
+ * served on it; otherwise (standalone server, a connection accepted
+ * elsewhere) the threaded default. */
+static gboolean
+decide_loop_driven (GstTwilioSrc * self, GMainContext * loop_context)
+{
+  GMainContext *link_context;
+  gboolean ok;
+
+  if (loop_context == NULL)
+    return FALSE;
+  link_context = gst_twilio_stream_ref_link_context (self->stream);
+  ok = link_context == loop_context;
+  if (link_context == NULL) {
+    GST_INFO_OBJECT (self, "call loop given, but no handed-over connection: "
+        "the standalone server keeps its own thread; threaded mode");
+  } else if (!ok) {
+    GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
+        ("The connection is not served on the call loop; using a streaming "
+            "thread"), ("the connection was accepted on another GMainContext "
+            "than the one of the %s context", GST_TWILIO_LOOP_CONTEXT_TYPE));
+  }
+  g_clear_pointer (&link_context, g_main_context_unref);
+  return ok;
+}
+
+static gboolean
+gst_twilio_src_start (GstTwilioSrc * self)
+{
+  gchar *address, *path, *token, *url;
+  GMainContext *loop_context;
+  GError *error = NULL;
+  gboolean have_connection;
+  gint port, bound = 0;
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  have_connection = self->stream != NULL;
+  if (self->stream == NULL)
+    self->stream = gst_twilio_stream_get (self->stream_name);
+  gst_twilio_stream_set_max_message_size (self->stream, self->max_message_size);
+  address = g_strdup (self->address);
+  path = g_strdup (self->path);
+  token = g_strdup (self->auth_token);
+  url = g_strdup (self->public_url);
+  port = self->port;
+  loop_context = self->loop_context ?
+      g_main_context_ref (self->loop_context) : NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  self->have_first = FALSE;
+  self->next_offset = 0;
+  self->discont = TRUE;
+  self->need_start_events = TRUE;
+  self->finished = FALSE;
+  gst_twilio_stream_set_src (self->stream, GST_ELEMENT (self));
+
+  ok = have_connection || gst_twilio_stream_start_server (self->stream,
+      address, port, path, token, url, &bound, &error);
+  if (token)
+    memset (token, 0, strlen (token));
+  g_free (token);
+  g_free (url);
+  g_free (path);
+
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not listen on %s port %d", address, port), ("%s",
+            error->message));
+    g_clear_error (&error);
+    g_free (address);
+    g_clear_pointer (&loop_context, g_main_context_unref);
+    gst_twilio_stream_set_src (self->stream, NULL);
+    GST_OBJECT_LOCK (self);
+    g_clear_pointer (&self->stream, gst_twilio_stream_unref);
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
+  }
+  g_free (address);
+
+  g_mutex_lock (&self->lock);
+  self->loop_driven = decide_loop_driven (self, loop_context);
+  g_mutex_unlock (&self->lock);
+  g_clear_pointer (&loop_context, g_main_context_unref);
+  GST_INFO_OBJECT (self, "%s", self->loop_driven ?
+      "loop-driven: pushing from the call loop" : "own streaming thread");
+
+  if (!have_connection) {
+    GST_INFO_OBJECT (self, "listening on port %d", bound);
+    GST_OBJECT_LOCK (self);
+    self->current_port = bound;
+    GST_OBJECT_UNLOCK (self);
+    g_object_notify (G_OBJECT (self), "current-port");
+  }
+  return TRUE;
+}
+
+/* After the pad is deactivated: nothing pushes any more. */
+static void
+gst_twilio_src_stop (GstTwilioSrc * self)
+{
+  GstTwilioStream *stream;
+
+  cancel_catch_up (self);
+  GST_OBJECT_LOCK (self);
+  stream = self->stream;
+  self->stream = NULL;
+  self->current_port = 0;
+  GST_OBJECT_UNLOCK (self);
+
+  if (stream) {
+    gst_twilio_stream_set_items_func (stream, NULL);
+    /* Taken from the stream but not pushed: back where they came from. */
+    gst_twilio_stream_unpop_items (stream, &self->pending);
+    gst_twilio_stream_set_src (stream, NULL);
+    gst_twilio_stream_unref (stream);
+  }
+  g_mutex_lock (&self->lock);
+  self->loop_driven = FALSE;
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+set_flushing (GstTwilioSrc * self, gboolean flushing)
+{
+  g_mutex_lock (&self->lock);
+  self->flushing = flushing;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (self->stream)
+    gst_twilio_stream_set_src_flushing (self->stream, flushing);
+}
+
+static gboolean
+gst_twilio_src_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (parent);
+  gboolean loop_driven;
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  loop_driven = self->loop_driven;
+  g_mutex_unlock (&self->lock);
+
+  if (active) {
+    set_flushing (self, FALSE);
+    if (loop_driven) {
+      gst_twilio_stream_set_items_func (self->stream, on_items_queued);
+      return TRUE;
     }
+    return gst_pad_start_task (pad, gst_twilio_src_loop, self, NULL);
+  }
+
+  /* Wakes the task (or makes the call loop skip us), then waits until it
+   * is out of its iteration; the pad's STREAM_LOCK, taken after this by
+   * the deactivation, waits for a push from the call loop in progress. */
+  set_flushing (self, TRUE);
+  if (self->stream)
+    gst_twilio_stream_set_items_func (self->stream, NULL);
+  return loop_driven ? TRUE : gst_pad_stop_task (pad);
+}
+
+static GstStateChangeReturn
+gst_twilio_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (element);
+  GstStateChangeReturn ret;
+  gboolean loop_driven;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_twilio_src_start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      g_mutex_lock (&self->lock);
+      self->playing = TRUE;
+      loop_driven = self->loop_driven;
+      g_cond_broadcast (&self->cond);
+      g_mutex_unlock (&self->lock);
+      if (loop_driven)
+        schedule_catch_up (self);
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      g_mutex_lock (&self->lock);
+      self->playing = FALSE;
+      g_mutex_unlock (&self->lock);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_twilio_src_stop (self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      /* Live: no preroll. */
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_twilio_src_stop (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+gst_twilio_src_set_context (GstElement * element, GstContext * context)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (element);
+  GMainContext *main_context =
+      gst_twilio_loop_context_get_main_context (context);
+
+  if (main_context) {
+    GST_DEBUG_OBJECT (self, "got the call loop's context %p", main_context);
+    GST_OBJECT_LOCK (self);
+    g_clear_pointer (&self->loop_context, g_main_context_unref);
+    self->loop_context = main_context;
+    GST_OBJECT_UNLOCK (self);
+  }
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
+}
+
+/* ---- events and queries -------------------------------------------- */
+
+/* An EOS sent to the element (e.g. to the pipeline) goes out after what is
+ * queued, from where buffers are pushed. */
+static gboolean
+gst_twilio_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (element);
+  gboolean ok = FALSE;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    gboolean loop_driven;
+
+    /* The object lock keeps the stream from being released meanwhile. */
+    GST_OBJECT_LOCK (self);
+    if (self->stream && GST_STATE (self) >= GST_STATE_PAUSED) {
+      gst_twilio_stream_queue_eos (self->stream);
+      ok = TRUE;
+    }
+    GST_OBJECT_UNLOCK (self);
+    g_mutex_lock (&self->lock);
+    loop_driven = self->loop_driven;
+    g_mutex_unlock (&self->lock);
+    if (ok && loop_driven && is_playing (self))
+      schedule_catch_up (self);
+    gst_event_unref (event);
+    return ok;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+static gboolean
+gst_twilio_src_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_RECONFIGURE:
+    case GST_EVENT_LATENCY:
+      /* One fixed format; latency needs nothing from us. */
+      gst_event_unref (event);
+      return TRUE;
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+}
+
+static gboolean
+gst_twilio_src_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstTwilioSrc *self = GST_TWILIO_SRC (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_LATENCY:{
+      guint latency_ms;
+
+      GST_OBJECT_LOCK (self);
+      latency_ms = self->latency_ms;
+      GST_OBJECT_UNLOCK (self);
+      /* Audio is queued, never dropped: no upper bound. */
+      gst_query_set_latency (query, TRUE, latency_ms * GST_MSECOND,
+          GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
+    case GST_QUERY_SCHEDULING:
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEQUENTIAL, 1, -1,
+          0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
   }
 }

@@ -5,14 +5,13 @@
 #define __GST_TWILIO_SRC_H__
 
 #include <gst/gst.h>
-#include <gst/base/gstpushsrc.h>
 
 #include "gsttwilioelements.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_TWILIO_SRC (gst_twilio_src_get_type ())
-G_DECLARE_FINAL_TYPE (GstTwilioSrc, gst_twilio_src, GST, TWILIO_SRC, GstPushSrc)
+G_DECLARE_FINAL_TYPE (GstTwilioSrc, gst_twilio_src, GST, TWILIO_SRC, GstElement)
 
 G_END_DECLS
 

@@ -232,6 +232,33 @@ handle_text (GstTwilioStream * stream, const gchar * text, gsize size)
   }
 }
 
+/* A loop-driven src to hand the queued items to (ref'd, with its handler),
+ * or NULL: the threaded src was woken by push_item_locked () already. */
+static GstElement *
+ref_src_to_notify (GstTwilioStream * stream, GstTwilioStreamItemsFunc * func)
+{
+  GstElement *src = NULL;
+
+  g_mutex_lock (&stream->lock);
+  if (stream->items_func && !g_queue_is_empty (&stream->items)) {
+    *func = stream->items_func;
+    src = g_weak_ref_get (&stream->src);
+  }
+  g_mutex_unlock (&stream->lock);
+  return src;
+}
+
+/* Outside the link's lock: the src pushes downstream from here, and a
+ * sink on the same call sends inline (which takes that lock). */
+static void
+notify_src (GstElement * src, GstTwilioStreamItemsFunc func)
+{
+  if (src == NULL)
+    return;
+  func (src);
+  gst_object_unref (src);
+}
+
 static void
 on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
     TwilioLink * link)
@@ -239,6 +266,8 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
   gsize size;
   const gchar *data = g_bytes_get_data (message, &size);
   GstTwilioStream *stream;
+  GstElement *src = NULL;
+  GstTwilioStreamItemsFunc func = NULL;
   gsize max;
 
   g_mutex_lock (&link->lock);
@@ -266,9 +295,11 @@ on_message (SoupWebsocketConnection * conn, gint type, GBytes * message,
     g_free (details);
   } else {
     handle_text (stream, data, size);
+    src = ref_src_to_notify (stream, &func);
   }
 out:
   g_mutex_unlock (&link->lock);
+  notify_src (src, func);
 }
 
 static void
@@ -276,6 +307,8 @@ on_closed (SoupWebsocketConnection * conn, TwilioLink * link)
 {
   GstTwilioStream *stream;
   GstTwilioStreamItem *item;
+  GstElement *src;
+  GstTwilioStreamItemsFunc func = NULL;
   const gchar *reason;
 
   g_mutex_lock (&link->lock);
@@ -297,7 +330,9 @@ on_closed (SoupWebsocketConnection * conn, TwilioLink * link)
   push_item_locked (stream, item);
   g_cond_broadcast (&stream->cond);
   g_mutex_unlock (&stream->lock);
+  src = ref_src_to_notify (stream, &func);
   g_mutex_unlock (&link->lock);
+  notify_src (src, func);
 }
 
 static void
@@ -594,4 +629,78 @@ gst_twilio_stream_set_src_flushing (GstTwilioStream * stream, gboolean flushing)
   stream->src_flushing = flushing;
   g_cond_broadcast (&stream->items_cond);
   g_mutex_unlock (&stream->lock);
+}
+
+void
+gst_twilio_stream_take_items (GstTwilioStream * stream, GQueue * items)
+{
+  GstTwilioStreamItem *item;
+
+  g_mutex_lock (&stream->lock);
+  while ((item = g_queue_pop_head (&stream->items)))
+    g_queue_push_tail (items, item);
+  g_mutex_unlock (&stream->lock);
+}
+
+void
+gst_twilio_stream_queue_eos (GstTwilioStream * stream)
+{
+  GstTwilioStreamItem *item = g_new0 (GstTwilioStreamItem, 1);
+
+  /* Not the call's end (end_queued): the sink may still wait for its audio
+   * to be played. */
+  item->type = GST_TWILIO_STREAM_ITEM_EOS;
+  g_mutex_lock (&stream->lock);
+  push_item_locked (stream, item);
+  g_mutex_unlock (&stream->lock);
+}
+
+GMainContext *
+gst_twilio_stream_ref_link_context (GstTwilioStream * stream)
+{
+  GMainContext *context = NULL;
+
+  g_mutex_lock (&stream->lock);
+  if (stream->link)
+    context = g_main_context_ref (stream->link->context);
+  g_mutex_unlock (&stream->lock);
+  return context;
+}
+
+void
+gst_twilio_stream_set_items_func (GstTwilioStream * stream,
+    GstTwilioStreamItemsFunc func)
+{
+  g_mutex_lock (&stream->lock);
+  stream->items_func = func;
+  g_mutex_unlock (&stream->lock);
+}
+
+gboolean
+gst_twilio_stream_on_link_context (GstTwilioStream * stream)
+{
+  gboolean owner;
+
+  g_mutex_lock (&stream->lock);
+  owner = stream->link && g_main_context_is_owner (stream->link->context);
+  g_mutex_unlock (&stream->lock);
+  return owner;
+}
+
+/* ---- the loop context ------------------------------------------------- */
+
+GMainContext *
+gst_twilio_loop_context_get_main_context (GstContext * context)
+{
+  const GstStructure *s;
+  GMainContext *main_context = NULL;
+
+  if (context == NULL || g_strcmp0 (gst_context_get_context_type (context),
+          GST_TWILIO_LOOP_CONTEXT_TYPE) != 0)
+    return NULL;
+  s = gst_context_get_structure (context);
+  if (!gst_structure_get (s, GST_TWILIO_LOOP_CONTEXT_FIELD,
+          G_TYPE_MAIN_CONTEXT, &main_context, NULL))
+    return NULL;
+  return main_context;
 }

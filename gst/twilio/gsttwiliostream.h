@@ -8,7 +8,9 @@
  * server; a connection handed over by an application is served on the
  * context that was thread-default when it was attached. libsoup is only
  * called on that I/O context. Streaming threads use the queue and wait
- * functions below, which wake on the set_*_flushing () calls.
+ * functions below, which wake on the set_*_flushing () calls; a loop-driven
+ * src (set_items_func ()) is called on the I/O context instead, and the
+ * sink's messages are sent inline when it is called there.
  *
  * Bus messages (docs/design.md) are posted on behalf of the registered
  * elements: call events by the src, mark/clear by the sink (each falls back
@@ -24,6 +26,16 @@ G_BEGIN_DECLS
 
 typedef struct _GstTwilioStream GstTwilioStream;
 
+/* The application's call loop (docs/design.md "Loop-driven calls"): a
+ * GstContext of this type whose structure carries the GMainContext in the
+ * field GST_TWILIO_LOOP_CONTEXT_FIELD. */
+#define GST_TWILIO_LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
+#define GST_TWILIO_LOOP_CONTEXT_FIELD "main-context"
+
+/* The call loop's context (ref'd) if @context is a loop context, else
+ * NULL. */
+GMainContext *gst_twilio_loop_context_get_main_context (GstContext * context);
+
 /* Frames bigger than this are read but ignored with a warning; libsoup
  * itself closes the socket (1009) beyond GST_TWILIO_STREAM_HARD_LIMIT. */
 #define GST_TWILIO_STREAM_DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
@@ -33,6 +45,7 @@ typedef enum
 {
   GST_TWILIO_STREAM_ITEM_MEDIA,
   GST_TWILIO_STREAM_ITEM_END,           /* stop received or socket closed: EOS */
+  GST_TWILIO_STREAM_ITEM_EOS,           /* EOS sent to the src by the application */
   GST_TWILIO_STREAM_ITEM_ERROR,         /* fatal for the src, e.g. media format */
 } GstTwilioStreamItemType;
 
@@ -82,6 +95,22 @@ GstFlowReturn gst_twilio_stream_pop_items (GstTwilioStream * stream,
 void gst_twilio_stream_unpop_items (GstTwilioStream * stream, GQueue * items);
 void gst_twilio_stream_set_src_flushing (GstTwilioStream * stream,
     gboolean flushing);
+/* Loop-driven src: moves every queued item (in order) to the tail of
+ * @items without waiting. */
+void gst_twilio_stream_take_items (GstTwilioStream * stream, GQueue * items);
+/* Queues an EOS after what is queued (an EOS event sent to the src). */
+void gst_twilio_stream_queue_eos (GstTwilioStream * stream);
+/* The context that serves the call's connection (ref'd), NULL while there
+ * is none. */
+GMainContext *gst_twilio_stream_ref_link_context (GstTwilioStream * stream);
+
+/* Loop-driven src: instead of waking a thread waiting in pop_items (),
+ * the stream calls @func (src) on the link's context whenever it queued
+ * items, outside the stream's and the link's locks, with a reference on the
+ * src registered with set_src (). NULL: back to the threaded hand-over. */
+typedef void (*GstTwilioStreamItemsFunc) (GstElement * src);
+void gst_twilio_stream_set_items_func (GstTwilioStream * stream,
+    GstTwilioStreamItemsFunc func);
 
 /* sink side */
 void gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
@@ -91,6 +120,9 @@ GstClockTime gst_twilio_stream_get_played_position (GstTwilioStream * stream);
 GstFlowReturn gst_twilio_stream_wait_played (GstTwilioStream * stream);
 void gst_twilio_stream_set_sink_flushing (GstTwilioStream * stream,
     gboolean flushing);
+/* Whether the calling thread runs the context that serves the call's
+ * connection (the sink was called on the call loop). */
+gboolean gst_twilio_stream_on_link_context (GstTwilioStream * stream);
 /* Forgets the sink's outbound state (held audio, marks), for stop (). */
 void gst_twilio_stream_reset_sink (GstTwilioStream * stream);
 

@@ -62,6 +62,7 @@ struct _GstTwilioStream
   GQueue items;
   gboolean end_queued;
   gboolean src_flushing;
+  GstTwilioStreamItemsFunc items_func;  /* loop-driven src, else NULL */
 
   /* toward Twilio (gsttwiliostreamsend.c) */
   GQueue held;                  /* HeldAudio, before streamSid is known */

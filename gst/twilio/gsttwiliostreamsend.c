@@ -93,6 +93,31 @@ gst_twilio_stream_schedule_flush_locked (GstTwilioStream * stream)
   g_source_unref (source);
 }
 
+/* The sink called on the thread that runs the link's context (the call
+ * loop): the caller sends inline, once it has released stream->lock (the
+ * link lock comes first), with the link returned (ref'd). Otherwise the
+ * texts go out from an idle source as usual and NULL is returned. */
+static TwilioLink *
+flush_now_or_schedule_locked (GstTwilioStream * stream)
+{
+  if (stream->link && g_main_context_is_owner (stream->link->context)) {
+    if (g_queue_is_empty (&stream->out_texts))
+      return NULL;
+    return twilio_link_ref (stream->link);
+  }
+  gst_twilio_stream_schedule_flush_locked (stream);
+  return NULL;
+}
+
+static void
+flush_inline (TwilioLink * link)
+{
+  if (link == NULL)
+    return;
+  flush_out_texts (link);
+  twilio_link_unref (link);
+}
+
 static void
 queue_audio_locked (GstTwilioStream * stream, GBytes * frames,
     GstClockTime start, GstClockTime end)
@@ -198,6 +223,8 @@ void
 gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
     GstClockTime start_position, GstClockTime end_position)
 {
+  TwilioLink *inline_link = NULL;
+
   g_mutex_lock (&stream->lock);
   GST_LOG ("stream %s: %" G_GSIZE_FORMAT " bytes of audio%s", stream->name,
       g_bytes_get_size (frames), stream->stream_sid
@@ -211,9 +238,10 @@ gst_twilio_stream_send_audio (GstTwilioStream * stream, GBytes * frames,
     g_queue_push_tail (&stream->held, held);
   } else {
     queue_audio_locked (stream, frames, start_position, end_position);
-    gst_twilio_stream_schedule_flush_locked (stream);
+    inline_link = flush_now_or_schedule_locked (stream);
   }
   g_mutex_unlock (&stream->lock);
+  flush_inline (inline_link);
 }
 
 /* A mark echo says the caller has heard up to that mark; since then Twilio
@@ -253,6 +281,7 @@ gst_twilio_stream_clear (GstTwilioStream * stream)
 {
   GstClockTime played;
   gchar *stream_sid;
+  TwilioLink *inline_link = NULL;
   GList *l;
 
   g_mutex_lock (&stream->lock);
@@ -268,12 +297,13 @@ gst_twilio_stream_clear (GstTwilioStream * stream)
   if (stream->stream_sid && stream->link) {
     g_queue_push_tail (&stream->out_texts,
         twilio_build_clear (stream->stream_sid));
-    gst_twilio_stream_schedule_flush_locked (stream);
+    inline_link = flush_now_or_schedule_locked (stream);
   }
   played = stream->played;
   stream_sid = g_strdup (stream->stream_sid ? stream->stream_sid : "");
   g_cond_broadcast (&stream->cond);
   g_mutex_unlock (&stream->lock);
+  flush_inline (inline_link);
 
   gst_twilio_stream_post_structure (stream, TRUE,
       gst_structure_new ("twilio-clear", "played-position", G_TYPE_UINT64,
@@ -312,6 +342,17 @@ gst_twilio_stream_wait_played (GstTwilioStream * stream)
   GstFlowReturn ret;
 
   g_mutex_lock (&stream->lock);
+  /* On the call loop the echoes could never arrive while we wait: nothing
+   * that runs there waits for it (docs/design.md). */
+  if (stream->link && g_main_context_is_owner (stream->link->context)) {
+    gboolean unplayed = has_unplayed_audio_locked (stream);
+
+    g_mutex_unlock (&stream->lock);
+    if (unplayed)
+      GST_WARNING ("stream %s: EOS on the call loop; not waiting until the "
+          "caller heard the last audio", stream->name);
+    return GST_FLOW_OK;
+  }
   while (!stream->sink_flushing && !stream->closed && !stream->end_queued
       && has_unplayed_audio_locked (stream))
     g_cond_wait (&stream->cond, &stream->lock);

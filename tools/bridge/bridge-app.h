@@ -1,9 +1,17 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The launcher's shared state. Everything here lives on the main thread
- * (the default GMainContext): the HTTP server, every call's Twilio socket,
- * every call's bus watch, the log and the metrics.
+ * The launcher's shared state. The main thread (the default GMainContext)
+ * runs the HTTP server (webhook, /health, /metrics, /logs), accepts every
+ * connection and handles signals. Each call lives on one call loop: a
+ * thread with a GMainContext of its own (or the main loop itself with
+ * --loops 1) that owns the call's Twilio WebSocket, its bus watch, its
+ * timers and its teardown, and whose context the call's elements get as
+ * the gst-realtime-bridge.loop GstContext (docs/design.md).
+ *
+ * Shared between threads: the calls table, the call numbering and the
+ * reservations (under @lock), @draining (atomic), the metrics and the log
+ * (each locks itself).
  */
 #pragma once
 
@@ -18,31 +26,84 @@ G_BEGIN_DECLS
 
 typedef struct _BridgeCall BridgeCall;
 typedef struct _BridgeLogClient BridgeLogClient;
+typedef struct _BridgeApp BridgeApp;
 
 typedef struct
+{
+  BridgeApp *app;
+  guint index;
+  GMainContext *context;
+  GMainLoop *loop;              /* NULL: the main loop */
+  GThread *thread;              /* NULL: the main thread */
+  gint calls;                   /* atomic: calls placed here, for the pick */
+} BridgeCallLoop;
+
+struct _BridgeApp
 {
   BridgeConfig *config;
   BridgeLog *log;
   BridgeMetrics *metrics;
   GMainLoop *loop;
+  GThread *main_thread;
   SoupServer *server;
   GSocketService *service;      /* accepts for the server (see bridge-server.c) */
+  GPtrArray *websocket_extension_types; /* what /call negotiates */
   guint port;
 
   /* The model endpoint the calls use (the local model's in local mode). */
   gchar *realtime_url;
 
+  GPtrArray *call_loops;        /* BridgeCallLoop, fixed after start */
+
+  GMutex lock;                  /* guards calls, reserved, next_call_number */
   GHashTable *calls;            /* id -> BridgeCall (owned) */
+  guint reserved;               /* upgrades accepted, call not yet registered */
   guint next_call_number;
-  GPtrArray *log_clients;       /* BridgeLogClient, /logs */
+
+  /* /logs: clients live on the main thread; events from the call loops
+   * reach them in batches (bridge-server.c). */
+  GPtrArray *log_clients;       /* BridgeLogClient */
+  gint log_client_count;        /* atomic mirror of log_clients->len */
+  GMutex fanout_lock;
+  GPtrArray *fanout_batch;      /* gchar *, events waiting for the main loop */
+  gboolean fanout_scheduled;
 
   gint64 started_us;            /* monotonic */
-  gboolean draining;
+  gint draining;                /* atomic */
   guint drain_timeout_id;
   guint force_timeout_id;
-} BridgeApp;
+};
 
-/* Called by a call when it has fully ended and been removed. */
+/* ---- call loops (bridge-app.c) ------------------------------------------- */
+
+/* Starts config->call_loops loops (0 = one per processor; 1 = the main
+ * loop, no thread). */
+void bridge_app_start_loops (BridgeApp * app);
+/* Quits and joins every loop thread; their calls must have ended. */
+void bridge_app_stop_loops (BridgeApp * app);
+/* The loop with the fewest calls; counts one more call on it. */
+BridgeCallLoop *bridge_app_pick_loop (BridgeApp * app);
+void bridge_app_release_loop (BridgeCallLoop * loop);
+
+/* ---- the calls table (bridge-app.c), any thread -------------------------- */
+
+/* Reserves a place for a call unless draining or at --max-calls (calls and
+ * reservations counted); sets @number. FALSE: refused, @reason set. */
+gboolean bridge_app_reserve_call (BridgeApp * app, guint * number,
+    const gchar ** reason);
+void bridge_app_cancel_reservation (BridgeApp * app);
+/* Turns a reservation into a registered call. */
+void bridge_app_register_call (BridgeApp * app, BridgeCall * call);
+/* Removes the call from the table without freeing it. */
+void bridge_app_unregister_call (BridgeApp * app, BridgeCall * call);
+/* Calls plus reservations. */
+guint bridge_app_active_calls (BridgeApp * app);
+gboolean bridge_app_is_draining (BridgeApp * app);
+/* Ends every call, each on its own loop. */
+void bridge_app_abort_all_calls (BridgeApp * app, const gchar * reason);
+
+/* Called by a call (on its loop) when it has fully ended and been removed;
+ * the main loop looks whether a drain is complete. */
 void bridge_app_call_finished (BridgeApp * app);
 
 G_END_DECLS

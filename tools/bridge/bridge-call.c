@@ -4,7 +4,14 @@
  * One call of the launcher: a pipeline built from the template, every bus
  * message turned into a log event, the call's summary and metrics.
  *
- * Life of a call (main thread):
+ * A call lives on its call loop (bridge-app.h): the loop's context owns the
+ * Twilio WebSocket, the bus watch, the timers, and is handed to the
+ * elements as the gst-realtime-bridge.loop GstContext, so that the sources
+ * push from that loop and the sinks send inline (docs/design.md), unless
+ * --threaded-calls or a sink that syncs to the clock (which would stall the
+ * loop) keeps the call threaded.
+ *
+ * Life of a call (on its loop):
  *   RUNNING --twilio-stop/closed, socket closed--> HANGING_UP (EOS sent,
  *   waits for the pipeline's EOS up to --hangup-timeout)
  *   RUNNING/HANGING_UP --EOS, ERROR, abort--> TEARING_DOWN (set to NULL in
@@ -25,9 +32,14 @@ typedef enum
   CALL_TEARING_DOWN,
 } CallState;
 
+/* docs/design.md, "Loop-driven calls"; the plugins define the same strings. */
+#define LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
+#define LOOP_CONTEXT_FIELD "main-context"
+
 struct _BridgeCall
 {
   BridgeApp *app;
+  BridgeCallLoop *loop;
   gchar *id;
   gchar *call_sid;
   gchar *stream_sid;
@@ -35,11 +47,12 @@ struct _BridgeCall
 
   GstElement *pipeline;
   GstBus *bus;
-  gboolean bus_watched;
+  GSource *bus_watch;           /* on the loop's context */
   gboolean start_failed;
+  gboolean loop_driven;
   SoupWebsocketConnection *conn;
   gulong closed_handler;
-  guint hangup_timeout_id;
+  GSource *hangup_timeout;      /* on the loop's context */
 
   gint64 started_us;
   guint model_elements;
@@ -70,6 +83,21 @@ const gchar *
 bridge_call_get_id (BridgeCall * call)
 {
   return call->id;
+}
+
+BridgeCallLoop *
+bridge_call_get_loop (BridgeCall * call)
+{
+  return call->loop;
+}
+
+static void
+clear_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
 }
 
 static BridgeLogIds
@@ -162,7 +190,7 @@ configure_elements (BridgeCall * call, GError ** error)
                   "plugin cannot take an accepted WebSocket");
               done = TRUE;
             } else {
-              /* On the main thread, as docs/design.md "Threads" requires:
+              /* On the call's loop, as docs/design.md "Threads" requires:
                * the connection's sources live on this context. */
               g_object_set (e, "connection", call->conn, NULL);
             }
@@ -468,7 +496,7 @@ on_hangup_timeout (gpointer user_data)
 {
   BridgeCall *call = user_data;
 
-  call->hangup_timeout_id = 0;
+  g_clear_pointer (&call->hangup_timeout, g_source_unref);
   call_teardown (call, NULL);
   return G_SOURCE_REMOVE;
 }
@@ -495,10 +523,12 @@ call_hangup (BridgeCall * call, const gchar * reason)
   }
   call->state = CALL_HANGING_UP;
   /* Let the recordings get their headers. Sending EOS takes the sources'
-   * stream locks: not on the main loop. */
+   * stream locks: not on the call loop. */
   gst_element_call_async (call->pipeline, send_eos_async, NULL, NULL);
-  call->hangup_timeout_id = g_timeout_add_seconds (MAX (1,
-          call->app->config->hangup_timeout_s), on_hangup_timeout, call);
+  call->hangup_timeout = g_timeout_source_new_seconds (MAX (1,
+          call->app->config->hangup_timeout_s));
+  g_source_set_callback (call->hangup_timeout, on_hangup_timeout, call, NULL);
+  g_source_attach (call->hangup_timeout, call->loop->context);
 }
 
 static void
@@ -545,8 +575,10 @@ log_summary (BridgeCall * call)
   } else {
     json_object_set_null_member (f, "latency-ms-avg");
   }
-  call_log (call, call->failed ? "warning" : "info", "call-ended", f);
+  /* Counted before it is told: whoever reads the event may look at the
+   * metrics at once (from another thread). */
   bridge_metrics_call_ended (call->app->metrics, duration_s, call->failed);
+  call_log (call, call->failed ? "warning" : "info", "call-ended", f);
 }
 
 static gboolean
@@ -571,8 +603,11 @@ on_teardown_done (gpointer user_data)
     soup_websocket_connection_close (call->conn,
         call->failed ? SOUP_WEBSOCKET_CLOSE_SERVER_ERROR :
         SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  /* Out of the table before the summary is told, for the same reason. */
+  bridge_app_unregister_call (app, call);
+  bridge_app_release_loop (call->loop);
   log_summary (call);
-  g_hash_table_remove (app->calls, call->id);
+  bridge_call_free (call);
   bridge_app_call_finished (app);
   return G_SOURCE_REMOVE;
 }
@@ -583,7 +618,8 @@ set_null_async (GstElement * pipeline, gpointer user_data)
   BridgeCall *call = user_data;
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
-  g_main_context_invoke (NULL, on_teardown_done, call);
+  /* From GStreamer's thread pool: scheduled on the call's loop. */
+  g_main_context_invoke (call->loop->context, on_teardown_done, call);
 }
 
 static void
@@ -594,11 +630,8 @@ call_teardown (BridgeCall * call, const gchar * reason)
   call->state = CALL_TEARING_DOWN;
   if (reason && !call->end_reason)
     call->end_reason = g_strdup (reason);
-  g_clear_handle_id (&call->hangup_timeout_id, g_source_remove);
-  if (call->bus_watched) {
-    gst_bus_remove_watch (call->bus);
-    call->bus_watched = FALSE;
-  }
+  clear_source (&call->hangup_timeout);
+  clear_source (&call->bus_watch);
   if (call->closed_handler) {
     g_signal_handler_disconnect (call->conn, call->closed_handler);
     call->closed_handler = 0;
@@ -617,14 +650,12 @@ bridge_call_free (BridgeCall * call)
 {
   if (!call)
     return;
-  g_clear_handle_id (&call->hangup_timeout_id, g_source_remove);
+  clear_source (&call->hangup_timeout);
+  clear_source (&call->bus_watch);
   if (call->closed_handler)
     g_signal_handler_disconnect (call->conn, call->closed_handler);
-  if (call->bus) {
-    if (call->bus_watched)
-      gst_bus_remove_watch (call->bus);
+  if (call->bus)
     gst_object_unref (call->bus);
-  }
   if (call->pipeline) {
     gst_element_set_state (call->pipeline, GST_STATE_NULL);
     gst_object_unref (call->pipeline);
@@ -640,9 +671,89 @@ bridge_call_free (BridgeCall * call)
 
 /* ---- starting ------------------------------------------------------------ */
 
+/* A sink that syncs to the clock waits in render () until its buffer's
+ * time: on a call loop that would stall every call on it. Returns the
+ * name of the first such sink (owned), or NULL. Bins are looked into;
+ * a sink bin that picks its sink later (autoaudiosink) tells by its own
+ * "sync" property. */
+static gchar *
+find_syncing_sink (GstElement * pipeline)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (pipeline));
+  GValue item = G_VALUE_INIT;
+  gchar *found = NULL;
+  gboolean done = FALSE;
+
+  while (!done) {
+    switch (gst_iterator_next (it, &item)) {
+      case GST_ITERATOR_OK:{
+        GstElement *e = g_value_get_object (&item);
+        GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+            (e), "sync");
+
+        if (GST_OBJECT_FLAG_IS_SET (e, GST_ELEMENT_FLAG_SINK) && pspec
+            && G_PARAM_SPEC_VALUE_TYPE (pspec) == G_TYPE_BOOLEAN
+            && (pspec->flags & G_PARAM_READABLE)) {
+          gboolean sync = FALSE;
+
+          g_object_get (e, "sync", &sync, NULL);
+          if (sync) {
+            found = gst_object_get_name (GST_OBJECT (e));
+            done = TRUE;
+          }
+        }
+        g_value_reset (&item);
+        break;
+      }
+      case GST_ITERATOR_RESYNC:
+        gst_iterator_resync (it);
+        break;
+      case GST_ITERATOR_ERROR:
+      case GST_ITERATOR_DONE:
+        done = TRUE;
+        break;
+    }
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* Hands the call's loop to the elements (docs/design.md, "Loop-driven
+ * calls"), unless the call must stay threaded; says why once. */
+static void
+set_loop_context (BridgeCall * call)
+{
+  g_autofree gchar *syncing = NULL;
+  GstContext *context;
+  GstStructure *s;
+
+  if (call->app->config->threaded_calls)
+    return;
+  syncing = find_syncing_sink (call->pipeline);
+  if (syncing) {
+    JsonObject *fields = json_object_new ();
+
+    json_object_set_string_member (fields, "element", syncing);
+    json_object_set_string_member (fields, "message",
+        "a sink syncs to the clock (sync=true) and would block the call "
+        "loop: this call runs threaded (set sync=false or put a queue "
+        "before it to run it on the loop)");
+    call_log (call, "warning", "call-threaded", fields);
+    return;
+  }
+  context = gst_context_new (LOOP_CONTEXT_TYPE, TRUE);
+  s = gst_context_writable_structure (context);
+  gst_structure_set (s, LOOP_CONTEXT_FIELD, G_TYPE_MAIN_CONTEXT,
+      call->loop->context, NULL);
+  gst_element_set_context (call->pipeline, context);
+  gst_context_unref (context);
+  call->loop_driven = TRUE;
+}
+
 BridgeCall *
-bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
-    GError ** error)
+bridge_call_start (BridgeApp * app, BridgeCallLoop * loop, guint number,
+    SoupWebsocketConnection * conn, GError ** error)
 {
   BridgeCall *call = g_new0 (BridgeCall, 1);
   g_autofree gchar *description = NULL;
@@ -650,7 +761,8 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
   GstStateChangeReturn ret;
 
   call->app = app;
-  call->id = g_strdup_printf ("call-%u", ++app->next_call_number);
+  call->loop = loop;
+  call->id = g_strdup_printf ("call-%u", number);
   call->conn = g_object_ref (conn);
   call->started_us = g_get_monotonic_time ();
 
@@ -670,10 +782,13 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
   gst_object_set_name (GST_OBJECT (call->pipeline), call->id);
   call->bus = gst_element_get_bus (call->pipeline);
 
+  /* Before the connection is handed to twiliosrc: the elements know their
+   * loop from the start. */
+  set_loop_context (call);
   if (!configure_elements (call, error))
     goto failed;
 
-  g_hash_table_insert (app->calls, call->id, call);
+  bridge_app_register_call (app, call);
   bridge_metrics_call_started (app->metrics);
   {
     JsonObject *fields = json_object_new ();
@@ -685,6 +800,8 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
           app->config->record_dir);
     json_object_set_int_member (fields, "active-calls",
         bridge_metrics_active_calls (app->metrics));
+    json_object_set_int_member (fields, "loop", loop->index);
+    json_object_set_boolean_member (fields, "loop-driven", call->loop_driven);
     call_log (call, "info", "media-connected", fields);
   }
 
@@ -692,8 +809,11 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
    * needs nothing that the call's teardown frees. */
   gst_bus_set_sync_handler (call->bus, drop_unlogged_message,
       GINT_TO_POINTER (bridge_log_enabled (app->log, "debug")), NULL);
-  gst_bus_add_watch (call->bus, on_bus_message, call);
-  call->bus_watched = TRUE;
+  /* On the call's loop, not on whatever context is the default. */
+  call->bus_watch = gst_bus_create_watch (call->bus);
+  g_source_set_callback (call->bus_watch, (GSourceFunc) G_CALLBACK
+      (on_bus_message), call, NULL);
+  g_source_attach (call->bus_watch, loop->context);
   call->closed_handler = g_signal_connect (conn, "closed",
       G_CALLBACK (on_connection_closed), call);
 
@@ -706,6 +826,7 @@ bridge_call_start (BridgeApp * app, SoupWebsocketConnection * conn,
   return call;
 
 failed:
+  bridge_app_cancel_reservation (app);
   bridge_call_free (call);
   return NULL;
 }

@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One call: its pipeline (from the template), its bus watch, its summary.
- * Main thread only; state changes that may block run in GStreamer's
- * thread pool so that one stuck call never stalls the others.
+ * Everything of a call runs on its call loop (bridge-app.h); state changes
+ * that may block run in GStreamer's thread pool so that one stuck call
+ * never stalls the others on that loop.
  */
 #pragma once
 
@@ -11,15 +12,19 @@
 
 G_BEGIN_DECLS
 
-/* Builds and starts the pipeline for an accepted Twilio media WebSocket and
- * registers the call in app->calls. */
-BridgeCall *bridge_call_start (BridgeApp * app,
-    SoupWebsocketConnection * conn, GError ** error);
+/* On @loop's thread: builds and starts the pipeline for an accepted Twilio
+ * media WebSocket (made on @loop's context) and registers the call in
+ * app->calls under the reserved @number. On failure the reservation is
+ * cancelled and NULL returned. */
+BridgeCall *bridge_call_start (BridgeApp * app, BridgeCallLoop * loop,
+    guint number, SoupWebsocketConnection * conn, GError ** error);
 
-/* Ends the call now: pipeline to NULL, socket closed, summary logged. */
+/* On the call's loop: ends the call now (pipeline to NULL, socket closed,
+ * summary logged). */
 void bridge_call_abort (BridgeCall * call, const gchar * reason);
 
 const gchar *bridge_call_get_id (BridgeCall * call);
+BridgeCallLoop *bridge_call_get_loop (BridgeCall * call);
 
 void bridge_call_free (BridgeCall * call);
 

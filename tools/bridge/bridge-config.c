@@ -29,7 +29,7 @@ static const gchar *transcode_record =
     "audio/x-raw,rate=24000 ! openairealtimesink  "
     "caller. ! queue ! mulawdec ! wavenc ! filesink " RECORD_SUFFIX_CALLER "  "
     "openairealtimesrc ! audioresample ! audio/x-raw,rate=8000 ! mulawenc ! "
-    "tee name=assistant ! twiliosink  "
+    "tee name=assistant ! twiliosink mark-interval=60  "
     "assistant. ! queue ! mulawdec ! wavenc ! filesink "
     RECORD_SUFFIX_ASSISTANT;
 
@@ -37,7 +37,7 @@ static const gchar *passthrough_record =
     "twiliosrc ! tee name=caller ! openairealtimesink  "
     "caller. ! queue ! mulawdec ! wavenc ! filesink " RECORD_SUFFIX_CALLER "  "
     "openairealtimesrc ! audio/x-mulaw,rate=8000,channels=1 ! "
-    "tee name=assistant ! twiliosink  "
+    "tee name=assistant ! twiliosink mark-interval=60  "
     "assistant. ! queue ! mulawdec ! wavenc ! filesink "
     RECORD_SUFFIX_ASSISTANT;
 
@@ -50,6 +50,7 @@ bridge_cli_options_init (BridgeCliOptions * cli)
   cli->shutdown_timeout_s = -1;
   cli->hangup_timeout_s = -1;
   cli->max_message_size = -1;
+  cli->call_loops = -1;
 }
 
 void
@@ -136,6 +137,14 @@ bridge_cli_option_entries (BridgeCliOptions * cli)
         "FILE"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &cli->verbose,
         "Also log the state changes of every element (env VERBOSE=1)", NULL},
+    {"loops", 0, 0, G_OPTION_ARG_INT, &cli->call_loops,
+          "Loop threads that run the calls' sockets and media, 0 = one per "
+          "processor, 1 = the main loop (env CALL_LOOPS, default 0)",
+        "N"},
+    {"threaded-calls", 0, 0, G_OPTION_ARG_NONE, &cli->threaded_calls,
+          "Run every call's sources on their own streaming threads instead "
+          "of on the call's loop (env THREADED_CALLS=1; for comparison)",
+        NULL},
     {NULL}
   };
 
@@ -165,11 +174,15 @@ bridge_config_help_description (void)
       "  PUBLIC_URL, PORT, BRIDGE_ADDRESS, OPENAI_REALTIME_MODEL, VOICE,\n"
       "  INSTRUCTIONS, INSTRUCTIONS_FILE, GREETING, TURN_DETECTION,\n"
       "  TRANSCRIPTION_MODEL, BRIDGE_PIPELINE, RECORD_DIR, MAX_CALLS,\n"
-      "  SHUTDOWN_TIMEOUT, HANGUP_TIMEOUT, MAX_MESSAGE_SIZE, LOG_FORMAT, VERBOSE\n\n"
+      "  SHUTDOWN_TIMEOUT, HANGUP_TIMEOUT, MAX_MESSAGE_SIZE, LOG_FORMAT, VERBOSE,\n"
+      "  CALL_LOOPS, THREADED_CALLS\n\n"
       "Pipeline templates are gst-launch descriptions; the launcher sets "
       "'stream'\non every twilio* element and 'session' plus the model "
       "settings on every\nopenairealtime* element. {call} and {record-dir} "
       "are replaced per call.\n"
+      "Each call runs on one of --loops loop threads (its Twilio socket, "
+      "its model\nsocket and its media); a template with a sink that syncs "
+      "to the clock\n(sync=true) runs threaded instead, with a warning.\n"
       "  transcode:   " BRIDGE_PIPELINE_TRANSCODE "\n"
       "  passthrough: " BRIDGE_PIPELINE_PASSTHROUGH "\n\n"
       "SIGINT/SIGTERM: stop accepting calls, let active calls finish (up to "
@@ -438,7 +451,10 @@ bridge_config_resolve (const BridgeCliOptions * cli, gchar ** envp,
           BRIDGE_DEFAULT_HANGUP_TIMEOUT_S, 0, 3600, &c->hangup_timeout_s, error)
       || !pick_int (cli->max_message_size, &src, "MAX_MESSAGE_SIZE",
           BRIDGE_DEFAULT_MAX_MESSAGE_SIZE, 1024, 64 * 1024 * 1024,
-          &c->max_message_size, error))
+          &c->max_message_size, error)
+      || !pick_int (cli->call_loops, &src, "CALL_LOOPS",
+          BRIDGE_DEFAULT_CALL_LOOPS, 0, BRIDGE_MAX_CALL_LOOPS, &c->call_loops,
+          error))
     return NULL;
 
   c->address = pick_string (cli->address, &src, "BRIDGE_ADDRESS", NULL);
@@ -499,6 +515,8 @@ bridge_config_resolve (const BridgeCliOptions * cli, gchar ** envp,
     return NULL;
   }
   c->verbose = cli->verbose || is_truthy (lookup (&src, "VERBOSE"));
+  c->threaded_calls = cli->threaded_calls
+      || is_truthy (lookup (&src, "THREADED_CALLS"));
 
   c->record_dir = pick_string (cli->record_dir, &src, "RECORD_DIR", NULL);
   if (c->record_dir && strchr (c->record_dir, '"')) {

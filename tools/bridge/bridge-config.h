@@ -45,6 +45,8 @@ typedef struct
   gint max_message_size;
   BridgeLogFormat log_format;
   gboolean verbose;
+  gboolean threaded_calls;      /* no gst-realtime-bridge.loop context */
+  gint call_loops;              /* loop threads for calls; 1 = the main loop */
 
   /* Secrets: never logged, never in /health. */
   gchar *api_key;
@@ -75,6 +77,8 @@ typedef struct
   gchar *log_format;
   gchar *env_file;
   gboolean verbose;
+  gboolean threaded_calls;
+  gint call_loops;
 } BridgeCliOptions;
 
 #define BRIDGE_DEFAULT_PORT 8080
@@ -83,16 +87,23 @@ typedef struct
 #define BRIDGE_DEFAULT_SHUTDOWN_TIMEOUT_S 30
 #define BRIDGE_DEFAULT_HANGUP_TIMEOUT_S 5
 #define BRIDGE_DEFAULT_MAX_MESSAGE_SIZE (64 * 1024)
+/* Call loops: 0 = one per processor. */
+#define BRIDGE_DEFAULT_CALL_LOOPS 0
+#define BRIDGE_MAX_CALL_LOOPS 256
 
+/* The presets: twiliosink marks every 60 ms instead of every frame (a third
+ * of the mark messages and echoes; barge-in stays within 20 ms of what the
+ * caller heard, docs/performance.md). */
 #define BRIDGE_PIPELINE_TRANSCODE \
   "twiliosrc ! mulawdec ! audioresample ! audio/x-raw,rate=24000 ! " \
   "openairealtimesink  " \
   "openairealtimesrc ! audioresample ! audio/x-raw,rate=8000 ! mulawenc ! " \
-  "twiliosink"
+  "twiliosink mark-interval=60"
 
 #define BRIDGE_PIPELINE_PASSTHROUGH \
   "twiliosrc ! openairealtimesink  " \
-  "openairealtimesrc ! audio/x-mulaw,rate=8000,channels=1 ! twiliosink"
+  "openairealtimesrc ! audio/x-mulaw,rate=8000,channels=1 ! " \
+  "twiliosink mark-interval=60"
 
 void bridge_cli_options_init (BridgeCliOptions * cli);
 void bridge_cli_options_clear (BridgeCliOptions * cli);

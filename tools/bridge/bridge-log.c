@@ -19,6 +19,8 @@ struct _BridgeLog
   GPtrArray *secrets;
   BridgeLogSubscriber subscriber;
   gpointer subscriber_data;
+  /* Recursive: the subscriber may log (a dropped /logs client). */
+  GRecMutex lock;
 };
 
 BridgeLog *
@@ -30,6 +32,7 @@ bridge_log_new (BridgeLogFormat format, gboolean verbose, FILE * out)
   log->verbose = verbose;
   log->out = out;
   log->secrets = g_ptr_array_new_with_free_func (g_free);
+  g_rec_mutex_init (&log->lock);
   return log;
 }
 
@@ -39,6 +42,7 @@ bridge_log_free (BridgeLog * log)
   if (!log)
     return;
   g_ptr_array_unref (log->secrets);
+  g_rec_mutex_clear (&log->lock);
   g_free (log);
 }
 
@@ -51,11 +55,25 @@ bridge_log_add_secret (BridgeLog * log, const gchar * secret)
 }
 
 void
+bridge_log_lock (BridgeLog * log)
+{
+  g_rec_mutex_lock (&log->lock);
+}
+
+void
+bridge_log_unlock (BridgeLog * log)
+{
+  g_rec_mutex_unlock (&log->lock);
+}
+
+void
 bridge_log_set_subscriber (BridgeLog * log, BridgeLogSubscriber func,
     gpointer user_data)
 {
+  g_rec_mutex_lock (&log->lock);
   log->subscriber = func;
   log->subscriber_data = user_data;
+  g_rec_mutex_unlock (&log->lock);
 }
 
 static void
@@ -321,6 +339,7 @@ bridge_log_emit (BridgeLog * log, const gchar * level,
   node = json_node_init_object (json_node_alloc (), obj);
   json = redact (log, json_to_string (node, FALSE));
 
+  g_rec_mutex_lock (&log->lock);
   if (log->out) {
     if (log->format == BRIDGE_LOG_JSON) {
       fputs (json, log->out);
@@ -335,6 +354,7 @@ bridge_log_emit (BridgeLog * log, const gchar * level,
   }
   if (log->subscriber)
     log->subscriber (json, log->subscriber_data);
+  g_rec_mutex_unlock (&log->lock);
   g_free (json);
 }
 

@@ -4,7 +4,8 @@
  * Structured log events: one JSON object (or text line) per event, with
  * time, level, callSid, streamSid, call, event and the event's fields.
  * Written to stdout and handed to a subscriber (the /logs WebSocket).
- * Main thread only.
+ * Any thread: events are written one at a time, in one order for stdout and
+ * the subscriber.
  */
 #pragma once
 
@@ -32,8 +33,14 @@ BridgeLog *bridge_log_new (BridgeLogFormat format, gboolean verbose,
     FILE * out);
 void bridge_log_free (BridgeLog * log);
 
+/* Holds the log's (recursive) lock: no event is written meanwhile. */
+void bridge_log_lock (BridgeLog * log);
+void bridge_log_unlock (BridgeLog * log);
+
 /* Any occurrence of @secret in an event is replaced by "[redacted]". */
 void bridge_log_add_secret (BridgeLog * log, const gchar * secret);
+/* @func is called for every event, under the log's lock, on the thread
+ * that emits it. Set before other threads log, or under the lock. */
 void bridge_log_set_subscriber (BridgeLog * log, BridgeLogSubscriber func,
     gpointer user_data);
 

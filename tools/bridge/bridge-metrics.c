@@ -37,6 +37,8 @@ struct _BridgeMetrics
   guint64 tokens_output;
   Histogram duration;
   Histogram latency;
+  /* Updated by the call loops, read by the main loop. */
+  GMutex lock;
 };
 
 static void
@@ -71,6 +73,7 @@ bridge_metrics_new (void)
   histogram_init (&m->duration, duration_bounds,
       G_N_ELEMENTS (duration_bounds));
   histogram_init (&m->latency, latency_bounds, G_N_ELEMENTS (latency_bounds));
+  g_mutex_init (&m->lock);
   return m;
 }
 
@@ -83,6 +86,7 @@ bridge_metrics_free (BridgeMetrics * m)
   g_hash_table_unref (m->model_errors);
   g_free (m->duration.counts);
   g_free (m->latency.counts);
+  g_mutex_clear (&m->lock);
   g_free (m);
 }
 
@@ -101,58 +105,79 @@ count_label (GHashTable * table, const gchar * label)
 void
 bridge_metrics_webhook (BridgeMetrics * m)
 {
+  g_mutex_lock (&m->lock);
   m->webhooks++;
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_call_started (BridgeMetrics * m)
 {
+  g_mutex_lock (&m->lock);
   m->calls_started++;
   m->calls_active++;
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_call_ended (BridgeMetrics * m, gdouble duration_s,
     gboolean failed)
 {
-  g_return_if_fail (m->calls_active > 0);
-  m->calls_active--;
+  g_mutex_lock (&m->lock);
+  if (m->calls_active > 0)
+    m->calls_active--;
+  else
+    g_warning ("a call ended that was never counted as started");
   if (failed)
     m->calls_failed++;
   histogram_observe (&m->duration, MAX (duration_s, 0));
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_call_refused (BridgeMetrics * m, const gchar * reason)
 {
+  g_mutex_lock (&m->lock);
   count_label (m->refused, reason);
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_turn_latency (BridgeMetrics * m, gdouble latency_s)
 {
+  g_mutex_lock (&m->lock);
   histogram_observe (&m->latency, MAX (latency_s, 0));
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_model_error (BridgeMetrics * m, const gchar * code)
 {
+  g_mutex_lock (&m->lock);
   count_label (m->model_errors, code && *code ? code : "unknown");
+  g_mutex_unlock (&m->lock);
 }
 
 void
 bridge_metrics_tokens (BridgeMetrics * m, gint64 input, gint64 output)
 {
+  g_mutex_lock (&m->lock);
   if (input > 0)
     m->tokens_input += input;
   if (output > 0)
     m->tokens_output += output;
+  g_mutex_unlock (&m->lock);
 }
 
 guint
 bridge_metrics_active_calls (BridgeMetrics * m)
 {
-  return m->calls_active;
+  guint n;
+
+  g_mutex_lock (&m->lock);
+  n = m->calls_active;
+  g_mutex_unlock (&m->lock);
+  return n;
 }
 
 /* Label values escape backslash, double quote and newline. */
@@ -225,6 +250,7 @@ bridge_metrics_render (BridgeMetrics * m, gdouble uptime_s)
 {
   GString *out = g_string_new (NULL);
 
+  g_mutex_lock (&m->lock);
   g_string_append (out, "# HELP bridge_uptime_seconds Seconds since start.\n"
       "# TYPE bridge_uptime_seconds gauge\nbridge_uptime_seconds ");
   append_number (out, uptime_s);
@@ -258,5 +284,6 @@ bridge_metrics_render (BridgeMetrics * m, gdouble uptime_s)
       "bridge_tokens_total{direction=\"input\"} %" G_GUINT64_FORMAT "\n"
       "bridge_tokens_total{direction=\"output\"} %" G_GUINT64_FORMAT "\n",
       m->tokens_input, m->tokens_output);
+  g_mutex_unlock (&m->lock);
   return g_string_free (out, FALSE);
 }

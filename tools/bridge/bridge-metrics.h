@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The launcher's counters and histograms, rendered as Prometheus text.
- * Pure: updated and read on the main thread only.
+ * Pure; thread-safe (one lock): the call loops update, the main loop reads.
  */
 #pragma once
 

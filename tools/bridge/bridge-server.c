@@ -1,7 +1,10 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * HTTP and WebSocket endpoints of the launcher.
+ * HTTP and WebSocket endpoints of the launcher, on the main loop. A media
+ * WebSocket is upgraded here and then handed over: its stream goes to the
+ * call loop with the fewest calls, which makes the SoupWebsocketConnection
+ * on its own context and starts the call there (bridge-app.h).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -96,7 +99,7 @@ early_handler (SoupServer * server, SoupServerMessage * msg,
 static gboolean
 at_capacity (BridgeApp * app)
 {
-  return g_hash_table_size (app->calls) >= (guint) app->config->max_calls;
+  return bridge_app_active_calls (app) >= (guint) app->config->max_calls;
 }
 
 /* TRUE when the request carries a valid X-Twilio-Signature over
@@ -194,14 +197,15 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
     return;
 
   bridge_metrics_webhook (app->metrics);
-  if (app->draining || at_capacity (app)) {
-    const gchar *reason = app->draining ? "draining" : "max-calls";
+  if (bridge_app_is_draining (app) || at_capacity (app)) {
+    gboolean draining = bridge_app_is_draining (app);
+    const gchar *reason = draining ? "draining" : "max-calls";
     g_autofree gchar *busy =
         bridge_twiml_say_hangup ("Sorry, the assistant is busy. "
         "Please call again later.");
 
     bridge_metrics_call_refused (app->metrics, reason);
-    log_refusal (app, "call-refused", path, reason, app->draining ?
+    log_refusal (app, "call-refused", path, reason, draining ?
         "the bridge is shutting down" :
         "the concurrent call limit (--max-calls) is reached", call_sid, msg);
     respond (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/xml", busy);
@@ -244,57 +248,160 @@ twiml_handler (SoupServer * server, SoupServerMessage * msg,
 
 /* ---- /call --------------------------------------------------------------- */
 
-/* Runs before the WebSocket handshake: a status set here refuses it. */
+/* An upgraded media WebSocket on its way to a call loop. */
+typedef struct
+{
+  BridgeApp *app;
+  BridgeCallLoop *loop;
+  guint number;                 /* the reserved call number */
+  gboolean handed_over;         /* the reservation went with the stream */
+  GList *extensions;            /* SoupWebsocketExtension, negotiated */
+  GIOStream *stream;
+  GUri *uri;
+  gchar *origin;
+  gchar *protocol;
+  gchar *remote;
+} MediaUpgrade;
+
 static void
-call_precheck_handler (SoupServer * server, SoupServerMessage * msg,
+media_upgrade_free (gpointer data)
+{
+  MediaUpgrade *up = data;
+
+  /* The client left before the upgrade completed: free the place. */
+  if (!up->handed_over)
+    bridge_app_cancel_reservation (up->app);
+  g_list_free_full (up->extensions, g_object_unref);
+  g_clear_object (&up->stream);
+  g_clear_pointer (&up->uri, g_uri_unref);
+  g_free (up->origin);
+  g_free (up->protocol);
+  g_free (up->remote);
+  g_free (up);
+}
+
+/* On the call loop, with its context thread-default: the connection's
+ * sources, and everything the call makes, belong to this loop. */
+static gboolean
+start_call_on_loop (gpointer data)
+{
+  MediaUpgrade *up = data;
+  BridgeApp *app = up->app;
+  SoupWebsocketConnection *conn;
+  g_autoptr (GError) error = NULL;
+
+  conn = soup_websocket_connection_new (up->stream, up->uri,
+      SOUP_WEBSOCKET_CONNECTION_SERVER, up->origin, up->protocol,
+      g_steal_pointer (&up->extensions));
+  g_object_set (conn, "max-incoming-payload-size",
+      (guint64) app->config->max_message_size, NULL);
+  if (bridge_app_is_draining (app)) {
+    /* SIGTERM came while the upgrade was on its way. */
+    bridge_app_cancel_reservation (app);
+    bridge_app_release_loop (up->loop);
+    bridge_metrics_call_refused (app->metrics, "draining");
+    bridge_log_emitv (app->log, "warning", NULL, "media-refused",
+        "path", G_TYPE_STRING, "/call", "reason", G_TYPE_STRING, "draining",
+        "message", G_TYPE_STRING, "the bridge is shutting down",
+        "remote", G_TYPE_STRING, up->remote, NULL);
+    soup_websocket_connection_close (conn, 1013 /* try again later */ ,
+        "busy");
+  } else if (!bridge_call_start (app, up->loop, up->number, conn, &error)) {
+    bridge_app_release_loop (up->loop);
+    bridge_metrics_call_refused (app->metrics, "pipeline");
+    bridge_log_emitv (app->log, "error", NULL, "call-failed",
+        "message", G_TYPE_STRING, error->message,
+        "pipeline", G_TYPE_STRING, app->config->pipeline_name,
+        "remote", G_TYPE_STRING, up->remote, NULL);
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR,
+        "pipeline failed");
+  }
+  g_object_unref (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* The 101 is out: take the stream from libsoup (as its own WebSocket
+ * handler does) and give it to a call loop. */
+static void
+on_upgrade_written (SoupServerMessage * msg, gpointer user_data)
+{
+  MediaUpgrade *up = user_data;
+  MediaUpgrade *moved;
+
+  if (up->handed_over
+      || soup_server_message_get_status (msg) !=
+      SOUP_STATUS_SWITCHING_PROTOCOLS)
+    return;
+  moved = g_new0 (MediaUpgrade, 1);
+  moved->app = up->app;
+  moved->number = up->number;
+  moved->handed_over = TRUE;
+  moved->extensions = g_steal_pointer (&up->extensions);
+  moved->uri = g_uri_ref (soup_server_message_get_uri (msg));
+  moved->origin = g_strdup (soup_message_headers_get_one
+      (soup_server_message_get_request_headers (msg), "Origin"));
+  moved->protocol = g_strdup (soup_message_headers_get_one
+      (soup_server_message_get_response_headers (msg),
+          "Sec-WebSocket-Protocol"));
+  moved->remote = g_strdup (up->remote);
+  moved->stream = soup_server_message_steal_connection (msg);
+  up->handed_over = TRUE;
+  moved->loop = bridge_app_pick_loop (up->app);
+  /* Inline when the loop is the main loop (--loops 1). */
+  g_main_context_invoke_full (moved->loop->context, G_PRIORITY_DEFAULT,
+      start_call_on_loop, moved, media_upgrade_free);
+}
+
+static void
+call_handler (SoupServer * server, SoupServerMessage * msg,
     const gchar * path, GHashTable * query, gpointer user_data)
 {
   BridgeApp *app = user_data;
   /* Twilio signs the <Stream url> it was given, without query. */
   g_autofree gchar *signed_url = app->config->public_url ?
       bridge_public_ws_url (app->config->public_url, path) : NULL;
+  g_autoptr (GError) error = NULL;
+  const gchar *reason = NULL;
+  MediaUpgrade *up;
+  guint number = 0;
 
   if (!signature_accepted (app, msg, path, signed_url, NULL, "media-refused",
           NULL))
     return;
-  if (app->draining || at_capacity (app)) {
-    const gchar *reason = app->draining ? "draining" : "max-calls";
+  if (!soup_websocket_server_check_handshake (msg, NULL, NULL,
+          app->websocket_extension_types, &error)) {
+    log_refusal (app, "request-refused", path, "not-websocket",
+        error->message, NULL, msg);
+    /* Sets the 400 (or 426) answer and its reason. */
+    soup_websocket_server_process_handshake (msg, NULL, NULL,
+        app->websocket_extension_types, NULL);
+    return;
+  }
+  /* Counts the call from now on: two upgrades cannot both take the last
+   * place. */
+  if (!bridge_app_reserve_call (app, &number, &reason)) {
+    gboolean draining = g_str_equal (reason, "draining");
 
     bridge_metrics_call_refused (app->metrics, reason);
-    log_refusal (app, "media-refused", path, reason, app->draining ?
+    log_refusal (app, "media-refused", path, reason, draining ?
         "the bridge is shutting down" :
         "the concurrent call limit (--max-calls) is reached", NULL, msg);
     respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, reason);
-  }
-}
-
-static void
-call_websocket_handler (SoupServer * server, SoupServerMessage * msg,
-    const gchar * path, SoupWebsocketConnection * conn, gpointer user_data)
-{
-  BridgeApp *app = user_data;
-  g_autoptr (GError) error = NULL;
-
-  g_object_set (conn, "max-incoming-payload-size",
-      (guint64) app->config->max_message_size, NULL);
-  /* Two upgrades may pass the precheck before either is registered. */
-  if (app->draining || at_capacity (app)) {
-    bridge_metrics_call_refused (app->metrics, "max-calls");
-    log_refusal (app, "media-refused", path, "max-calls",
-        "the concurrent call limit (--max-calls) is reached", NULL, msg);
-    soup_websocket_connection_close (conn, 1013 /* try again later */ ,
-        "busy");
     return;
   }
-  if (!bridge_call_start (app, conn, &error)) {
-    bridge_metrics_call_refused (app->metrics, "pipeline");
-    bridge_log_emitv (app->log, "error", NULL, "call-failed",
-        "message", G_TYPE_STRING, error->message,
-        "pipeline", G_TYPE_STRING, app->config->pipeline_name,
-        "remote", G_TYPE_STRING, client_address (msg), NULL);
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR,
-        "pipeline failed");
+  up = g_new0 (MediaUpgrade, 1);
+  up->app = app;
+  up->number = number;
+  up->remote = g_strdup (client_address (msg));
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL,
+          app->websocket_extension_types, &up->extensions)) {
+    media_upgrade_free (up);
+    return;
   }
+  /* Freed with the message: an upgrade never written frees its place. */
+  g_signal_connect_data (msg, "wrote-informational",
+      G_CALLBACK (on_upgrade_written), up,
+      (GClosureNotify) G_CALLBACK (media_upgrade_free), 0);
 }
 
 /* ---- /health, /metrics --------------------------------------------------- */
@@ -312,10 +419,12 @@ health_handler (SoupServer * server, SoupServerMessage * msg,
   BridgeApp *app = user_data;
   JsonObject *obj = json_object_new ();
 
-  json_object_set_string_member (obj, "status",
-      app->draining ? "draining" : "ok");
+  gboolean draining = bridge_app_is_draining (app);
+
+  json_object_set_string_member (obj, "status", draining ? "draining" : "ok");
   json_object_set_int_member (obj, "activeCalls",
-      g_hash_table_size (app->calls));
+      bridge_app_active_calls (app));
+  json_object_set_int_member (obj, "callLoops", app->call_loops->len);
   json_object_set_int_member (obj, "maxCalls", app->config->max_calls);
   json_object_set_double_member (obj, "uptimeSeconds", uptime_s (app));
   json_object_set_string_member (obj, "version", VERSION);
@@ -324,7 +433,7 @@ health_handler (SoupServer * server, SoupServerMessage * msg,
   json_object_set_string_member (obj, "pipeline", app->config->pipeline_name);
   json_object_set_boolean_member (obj, "signatureValidation",
       app->config->twilio_auth_token != NULL);
-  respond_json (msg, app->draining ? SOUP_STATUS_SERVICE_UNAVAILABLE :
+  respond_json (msg, draining ? SOUP_STATUS_SERVICE_UNAVAILABLE :
       SOUP_STATUS_OK, obj);
   json_object_unref (obj);
 }
@@ -416,6 +525,7 @@ log_client_forget (BridgeLogClient * client)
   }
   if (app->log_clients && g_ptr_array_find (app->log_clients, client, &index)) {
     g_ptr_array_steal_index (app->log_clients, index);
+    g_atomic_int_set (&app->log_client_count, app->log_clients->len);
     g_idle_add (log_client_free_idle, client);
   }
 }
@@ -550,6 +660,7 @@ logs_websocket_handler (SoupServer * server, SoupServerMessage * msg,
       && g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
     client->out = G_POLLABLE_OUTPUT_STREAM (out);
   g_ptr_array_add (app->log_clients, client);
+  g_atomic_int_set (&app->log_client_count, app->log_clients->len);
   client->closed_id = g_signal_connect (conn, "closed",
       G_CALLBACK (on_log_client_closed), client);
   bridge_log_emitv (app->log, "info", NULL, "logs-client-connected",
@@ -557,15 +668,15 @@ logs_websocket_handler (SoupServer * server, SoupServerMessage * msg,
       "clients", G_TYPE_INT, (gint) app->log_clients->len, NULL);
 }
 
+/* On the main thread. */
 static void
-send_to_log_clients (const gchar * json, gpointer user_data)
+send_to_log_clients_now (BridgeApp * app, const gchar * json)
 {
-  BridgeApp *app = user_data;
   g_autoptr (GPtrArray) clients = NULL;
   guint i;
 
-  if (app->log_clients->len == 0)
-    return;                     /* the usual case: nobody listens */
+  if (!app->log_clients || app->log_clients->len == 0)
+    return;
   /* A copy: a slow client leaves the list while we walk it. */
   clients = g_ptr_array_copy (app->log_clients, NULL, NULL);
   g_ptr_array_set_free_func (clients, NULL);    /* borrowed */
@@ -574,6 +685,69 @@ send_to_log_clients (const gchar * json, gpointer user_data)
 
     if (g_ptr_array_find (app->log_clients, client, NULL))
       log_client_send (client, json);
+  }
+}
+
+/* On the main thread: the events the call loops left, oldest first. */
+static void
+flush_fanout_batch (BridgeApp * app)
+{
+  g_autoptr (GPtrArray) batch = NULL;
+  guint i;
+
+  if (!app->fanout_batch)
+    return;                     /* the server stopped */
+  g_mutex_lock (&app->fanout_lock);
+  if (app->fanout_batch->len > 0) {
+    batch = app->fanout_batch;
+    app->fanout_batch = g_ptr_array_new_with_free_func (g_free);
+  }
+  app->fanout_scheduled = FALSE;
+  g_mutex_unlock (&app->fanout_lock);
+  for (i = 0; batch && i < batch->len; i++)
+    send_to_log_clients_now (app, g_ptr_array_index (batch, i));
+}
+
+static gboolean
+on_fanout_batch (gpointer user_data)
+{
+  BridgeLog *log = ((BridgeApp *) user_data)->log;
+
+  /* Under the log's lock, as every event: no event overtakes the batch. */
+  bridge_log_lock (log);
+  flush_fanout_batch (user_data);
+  bridge_log_unlock (log);
+  return G_SOURCE_REMOVE;
+}
+
+/* The log's subscriber: any thread, under the log's lock (so events come
+ * here in the order they were written). /logs clients belong to the main
+ * loop: from a call loop, events wait in a batch that one idle on the main
+ * loop sends. */
+static void
+send_to_log_clients (const gchar * json, gpointer user_data)
+{
+  BridgeApp *app = user_data;
+  gboolean schedule;
+
+  if (g_atomic_int_get (&app->log_client_count) == 0)
+    return;                     /* the usual case: nobody listens */
+  if (g_thread_self () == app->main_thread) {
+    flush_fanout_batch (app);
+    send_to_log_clients_now (app, json);
+    return;
+  }
+  g_mutex_lock (&app->fanout_lock);
+  g_ptr_array_add (app->fanout_batch, g_strdup (json));
+  schedule = !app->fanout_scheduled;
+  app->fanout_scheduled = TRUE;
+  g_mutex_unlock (&app->fanout_lock);
+  if (schedule) {
+    GSource *idle = g_idle_source_new ();
+
+    g_source_set_callback (idle, on_fanout_batch, app, NULL);
+    g_source_attach (idle, NULL);
+    g_source_unref (idle);
   }
 }
 
@@ -663,6 +837,12 @@ bridge_server_start (BridgeApp * app, GError ** error)
 
   app->log_clients =
       g_ptr_array_new_with_free_func ((GDestroyNotify) log_client_free);
+  app->fanout_batch = g_ptr_array_new_with_free_func (g_free);
+  /* What libsoup's own WebSocket handlers negotiate: permessage-deflate. */
+  app->websocket_extension_types = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) g_type_class_unref);
+  g_ptr_array_add (app->websocket_extension_types,
+      g_type_class_ref (SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE));
   app->server = soup_server_new ("server-header",
       "realtime-bridge/" VERSION " ", NULL);
   /* Early and normal handlers are matched together by the most specific
@@ -672,10 +852,7 @@ bridge_server_start (BridgeApp * app, GError ** error)
         app, NULL);
   soup_server_add_handler (app->server, NULL, default_handler, app, NULL);
   soup_server_add_handler (app->server, "/twiml", twiml_handler, app, NULL);
-  soup_server_add_handler (app->server, "/call", call_precheck_handler, app,
-      NULL);
-  soup_server_add_websocket_handler (app->server, "/call", NULL, NULL,
-      call_websocket_handler, app, NULL);
+  soup_server_add_handler (app->server, "/call", call_handler, app, NULL);
   soup_server_add_handler (app->server, "/health", health_handler, app, NULL);
   soup_server_add_handler (app->server, "/metrics", metrics_handler, app, NULL);
   soup_server_add_handler (app->server, "/logs", logs_precheck_handler, app,
@@ -713,7 +890,10 @@ bridge_server_stop (BridgeApp * app)
             SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "shutting down");
     }
     g_clear_pointer (&app->log_clients, g_ptr_array_unref);
+    g_atomic_int_set (&app->log_client_count, 0);
   }
+  g_clear_pointer (&app->fanout_batch, g_ptr_array_unref);
+  g_clear_pointer (&app->websocket_extension_types, g_ptr_array_unref);
   if (app->server) {
     soup_server_disconnect (app->server);
     g_clear_object (&app->server);

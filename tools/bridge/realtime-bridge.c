@@ -59,28 +59,26 @@ ensure_plugins (GError ** error)
   return TRUE;
 }
 
-static void
-maybe_quit (BridgeApp * app)
+static gboolean
+maybe_quit (gpointer user_data)
 {
-  if (app->draining && g_hash_table_size (app->calls) == 0)
+  BridgeApp *app = user_data;
+
+  if (bridge_app_is_draining (app) && bridge_app_active_calls (app) == 0)
     g_main_loop_quit (app->loop);
+  return G_SOURCE_REMOVE;
 }
 
 void
 bridge_app_call_finished (BridgeApp * app)
 {
-  maybe_quit (app);
-}
+  /* From a call loop: the main loop looks (an idle, not an invoke, which
+   * would run here when the main loop is not running). */
+  GSource *idle = g_idle_source_new ();
 
-static void
-abort_all_calls (BridgeApp * app, const gchar * reason)
-{
-  GList *calls = g_hash_table_get_values (app->calls);
-  GList *l;
-
-  for (l = calls; l; l = l->next)
-    bridge_call_abort (l->data, reason);
-  g_list_free (calls);
+  g_source_set_callback (idle, maybe_quit, app, NULL);
+  g_source_attach (idle, NULL);
+  g_source_unref (idle);
 }
 
 static gboolean
@@ -92,7 +90,7 @@ on_force_exit (gpointer user_data)
   bridge_log_emitv (app->log, "error", NULL, "shutdown-forced",
       "message", G_TYPE_STRING,
       "calls did not come down in time; exiting anyway",
-      "active-calls", G_TYPE_INT, (gint) g_hash_table_size (app->calls), NULL);
+      "active-calls", G_TYPE_INT, (gint) bridge_app_active_calls (app), NULL);
   g_main_loop_quit (app->loop);
   return G_SOURCE_REMOVE;
 }
@@ -105,8 +103,8 @@ on_drain_timeout (gpointer user_data)
   app->drain_timeout_id = 0;
   bridge_log_emitv (app->log, "warning", NULL, "shutdown-timeout",
       "message", G_TYPE_STRING, "ending the remaining calls",
-      "active-calls", G_TYPE_INT, (gint) g_hash_table_size (app->calls), NULL);
-  abort_all_calls (app, "the bridge shut down (timeout)");
+      "active-calls", G_TYPE_INT, (gint) bridge_app_active_calls (app), NULL);
+  bridge_app_abort_all_calls (app, "the bridge shut down (timeout)");
   app->force_timeout_id = g_timeout_add_seconds (FORCE_EXIT_GRACE_S,
       on_force_exit, app);
   return G_SOURCE_REMOVE;
@@ -117,7 +115,7 @@ on_signal (gpointer user_data)
 {
   BridgeApp *app = user_data;
 
-  if (app->draining) {
+  if (bridge_app_is_draining (app)) {
     /* A second signal: do not wait for the calls any more. */
     if (app->drain_timeout_id) {
       g_source_remove (app->drain_timeout_id);
@@ -125,13 +123,13 @@ on_signal (gpointer user_data)
     }
     return G_SOURCE_CONTINUE;
   }
-  app->draining = TRUE;
+  g_atomic_int_set (&app->draining, TRUE);
   bridge_log_emitv (app->log, "info", NULL, "shutdown",
       "message", G_TYPE_STRING,
       "no new calls; waiting for the active calls to finish",
-      "active-calls", G_TYPE_INT, (gint) g_hash_table_size (app->calls),
+      "active-calls", G_TYPE_INT, (gint) bridge_app_active_calls (app),
       "timeout-s", G_TYPE_INT, app->config->shutdown_timeout_s, NULL);
-  if (g_hash_table_size (app->calls) == 0) {
+  if (bridge_app_active_calls (app) == 0) {
     g_main_loop_quit (app->loop);
   } else if (app->config->shutdown_timeout_s == 0) {
     on_drain_timeout (app);
@@ -248,6 +246,9 @@ main (int argc, char **argv)
   app.metrics = bridge_metrics_new ();
   app.calls = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) bridge_call_free);
+  g_mutex_init (&app.lock);
+  g_mutex_init (&app.fanout_lock);
+  app.main_thread = g_thread_self ();
   app.started_us = g_get_monotonic_time ();
   app.loop = g_main_loop_new (NULL, FALSE);
   /* Before anything is announced: a signal right after "listening" must
@@ -304,6 +305,8 @@ main (int argc, char **argv)
       "pipeline", G_TYPE_STRING, app.config->pipeline_name,
       "max-calls", G_TYPE_INT, app.config->max_calls, NULL);
 
+  bridge_app_start_loops (&app);
+
   if (!bridge_server_start (&app, &error)) {
     bridge_log_emitv (app.log, "error", NULL, "listen-failed",
         "message", G_TYPE_STRING, error->message,
@@ -320,7 +323,9 @@ main (int argc, char **argv)
         app.config->address ? app.config->address : "0.0.0.0",
         "webhook-url", G_TYPE_STRING, public_webhook,
         "signature-validation", G_TYPE_BOOLEAN,
-        app.config->twilio_auth_token != NULL, NULL);
+        app.config->twilio_auth_token != NULL,
+        "call-loops", G_TYPE_INT, (gint) app.call_loops->len,
+        "loop-driven", G_TYPE_BOOLEAN, !app.config->threaded_calls, NULL);
   }
   log_preconditions (&app);
 
@@ -331,10 +336,10 @@ main (int argc, char **argv)
   bridge_log_emitv (app.log, "info", NULL, "stopped",
       "uptime-s", G_TYPE_DOUBLE,
       (g_get_monotonic_time () - app.started_us) / 1e6,
-      "abandoned-calls", G_TYPE_INT, (gint) g_hash_table_size (app.calls),
+      "abandoned-calls", G_TYPE_INT, (gint) bridge_app_active_calls (&app),
       NULL);
 
-  if (g_hash_table_size (app.calls) > 0) {
+  if (bridge_app_active_calls (&app) > 0) {
     /* A call stuck in its state change still runs in GStreamer's thread
      * pool: freeing under it would be worse than leaving. */
     fflush (stdout);
@@ -344,12 +349,16 @@ main (int argc, char **argv)
 failed:
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
+  /* Every call has ended: no loop logs or touches the server any more. */
+  bridge_app_stop_loops (&app);
   bridge_server_stop (&app);
   while (g_main_context_iteration (NULL, FALSE));
 #ifdef HAVE_LOCALMODEL
   g_clear_pointer (&local_model, local_model_free);
 #endif
   g_hash_table_unref (app.calls);
+  g_mutex_clear (&app.lock);
+  g_mutex_clear (&app.fanout_lock);
   g_main_loop_unref (app.loop);
   bridge_metrics_free (app.metrics);
   bridge_log_free (app.log);

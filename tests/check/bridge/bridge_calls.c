@@ -538,6 +538,197 @@ GST_START_TEST (test_abrupt_hangup)
 
 GST_END_TEST;
 
+/* --loops 2: two calls at once land on different call loops (the least
+ * loaded), each loop-driven, and both work end to end. */
+GST_START_TEST (test_call_loops)
+{
+  const gchar *args[] = { "--port", "0", "--loops", "2", NULL };
+  TestProcess *bridge = test_bridge_start (args, NULL);
+  guint port = test_bridge_port (bridge);
+  const gchar *sim_args[] = { "--calls=2", "--expect-audio", "--quiet",
+    NULL
+  };
+  TestProcess *sim;
+  g_autoptr (JsonObject) listening = NULL;
+  g_autoptr (JsonObject) call1 = NULL;
+  g_autoptr (JsonObject) call2 = NULL;
+  g_autofree gchar *out = NULL;
+
+  g_autofree gchar *logs_url = g_strdup_printf ("ws://127.0.0.1:%u/logs",
+      port);
+  GMainContext *ctx = g_main_context_new ();
+  SoupSession *session;
+  SoupWebsocketConnection *logs;
+  GPtrArray *messages;
+  gchar *ended_1, *ended_2;
+  guint i, connected_at = G_MAXUINT, ended_at = G_MAXUINT;
+
+  listening = test_process_wait_event (bridge, "listening", NULL, NULL, 10);
+  fail_unless_equals_int (json_object_get_int_member (listening,
+          "call-loops"), 2);
+  /* A /logs client on the main loop gets the events of both call loops. */
+  g_main_context_push_thread_default (ctx);
+  session = soup_session_new ();
+  logs = test_ws_connect (session, logs_url, NULL, NULL, 30);
+  fail_unless (logs != NULL);
+  messages = test_ws_collect (logs);
+  sim = test_callsim_start (port, sim_args);
+  call1 = test_process_wait_event (bridge, "media-connected", "call",
+      "call-1", 60);
+  call2 = test_process_wait_event (bridge, "media-connected", "call",
+      "call-2", 60);
+  fail_unless (call1 != NULL && call2 != NULL);
+  /* The second arrived while the first was on: the other loop. */
+  fail_unless_equals_int (json_object_get_int_member (call1, "loop") +
+      json_object_get_int_member (call2, "loop"), 1);
+  fail_unless (json_object_get_boolean_member (call1, "loop-driven"));
+  fail_unless (json_object_get_boolean_member (call2, "loop-driven"));
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
+  test_process_free (sim);
+  fail_unless (test_process_wait_count (bridge, "call-ended", "status",
+          "completed", 2, 60));
+  fail_unless (test_process_count_events (bridge, "realtime-first-audio",
+          "call", "call-1") >= 1);
+  fail_unless (test_process_count_events (bridge, "realtime-first-audio",
+          "call", "call-2") >= 1);
+  fail_unless_equals_int (test_process_count_events (bridge, "call-threaded",
+          NULL, NULL), 0);
+  fail_unless_equals_int (health_active_calls (port), 0);
+
+  ended_1 = g_strdup ("\"call\":\"call-1\",\"event\":\"call-ended\"");
+  ended_2 = g_strdup ("\"call\":\"call-2\",\"event\":\"call-ended\"");
+  fail_unless (test_ws_wait_message (messages, ended_1, 30));
+  fail_unless (test_ws_wait_message (messages, ended_2, 30));
+  /* In the order they were logged. */
+  for (i = 0; i < messages->len; i++) {
+    const gchar *m = g_ptr_array_index (messages, i);
+
+    if (connected_at == G_MAXUINT && strstr (m, "\"call\":\"call-1\"")
+        && strstr (m, "\"event\":\"media-connected\""))
+      connected_at = i;
+    if (ended_at == G_MAXUINT && strstr (m, ended_1))
+      ended_at = i;
+  }
+  fail_unless (connected_at < ended_at);
+  g_free (ended_1);
+  g_free (ended_2);
+  soup_websocket_connection_close (logs, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_object_unref (logs);
+  g_object_unref (session);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_pop_thread_default (ctx);
+  g_main_context_unref (ctx);
+  g_ptr_array_unref (messages);
+  out = test_bridge_stop (bridge);
+}
+
+GST_END_TEST;
+
+/* A template with a sink that syncs to the clock would stall its call
+ * loop: that call runs threaded, says so once, and works; --threaded-calls
+ * runs the presets threaded without a warning. */
+GST_START_TEST (test_syncing_sink_threaded)
+{
+  const gchar *template =
+      "twiliosrc ! tee name=caller ! mulawdec ! audioresample ! "
+      "audio/x-raw,rate=24000 ! openairealtimesink  "
+      "caller. ! queue ! fakesink name=clocked sync=true  "
+      "openairealtimesrc ! audioresample ! audio/x-raw,rate=8000 ! mulawenc ! "
+      "twiliosink";
+  const gchar *args[] = { "--port", "0", "--loops", "2", "--pipeline",
+    template, NULL
+  };
+  const gchar *threaded_args[] = { "--port", "0", "--threaded-calls", NULL };
+  const gchar *sim_args[] = { "--expect-audio", "--quiet", NULL };
+  TestProcess *bridge = test_bridge_start (args, NULL);
+  guint port = test_bridge_port (bridge);
+  TestProcess *sim = test_callsim_start (port, sim_args);
+  g_autoptr (JsonObject) warning = NULL;
+  g_autoptr (JsonObject) connected = NULL;
+  g_autoptr (JsonObject) ended = NULL;
+  gchar *out;
+
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
+  test_process_free (sim);
+  warning = test_process_wait_event (bridge, "call-threaded", "call",
+      "call-1", 30);
+  fail_unless (warning != NULL);
+  fail_unless_equals_string (json_object_get_string_member (warning,
+          "level"), "warning");
+  fail_unless_equals_string (json_object_get_string_member (warning,
+          "element"), "clocked");
+  fail_unless_equals_int (test_process_count_events (bridge, "call-threaded",
+          NULL, NULL), 1);
+  connected = test_process_wait_event (bridge, "media-connected", "call",
+      "call-1", 30);
+  fail_unless (!json_object_get_boolean_member (connected, "loop-driven"));
+  ended = test_process_wait_event (bridge, "call-ended", "call", "call-1", 60);
+  fail_unless (ended != NULL);
+  fail_unless_equals_string (json_object_get_string_member (ended, "status"),
+      "completed");
+  g_free (test_bridge_stop (bridge));
+
+  bridge = test_bridge_start (threaded_args, NULL);
+  port = test_bridge_port (bridge);
+  sim = test_callsim_start (port, sim_args);
+  fail_unless_equals_int (test_process_finish (sim, 120), 0);
+  test_process_free (sim);
+  fail_unless (test_process_saw_event (bridge, "call-ended", "status",
+          "completed", 60));
+  g_clear_pointer (&connected, json_object_unref);
+  connected = test_process_wait_event (bridge, "media-connected", "call",
+      "call-1", 30);
+  fail_unless (!json_object_get_boolean_member (connected, "loop-driven"));
+  fail_unless_equals_int (test_process_count_events (bridge, "call-threaded",
+          NULL, NULL), 0);
+  out = test_bridge_stop (bridge);
+  g_free (out);
+}
+
+GST_END_TEST;
+
+/* SIGTERM with calls on two loops: with no time to drain, each call is
+ * ended on its own loop; every loop is stopped and joined, and the bridge
+ * exits 0 (under ASan or valgrind: without a leak). */
+GST_START_TEST (test_shutdown_loops)
+{
+  const gchar *args[] = { "--port", "0", "--loops", "2",
+    "--shutdown-timeout", "0", NULL
+  };
+  TestProcess *bridge = test_bridge_start (args, NULL);
+  guint port = test_bridge_port (bridge);
+  const gchar *sim_args[] = { "--calls=2", "--quiet", "--silence-after=30000",
+    "--max-duration=60000", NULL
+  };
+  TestProcess *sim = test_callsim_start (port, sim_args);
+  g_autofree gchar *out = NULL;
+
+  fail_unless (test_process_wait_count (bridge, "twilio-start", NULL, NULL,
+          2, 60));
+  /* Both calls reached their model (else the summary's reason says so). */
+  fail_unless (test_process_saw_event (bridge, "realtime-connected", "call",
+          "call-1", 60));
+  fail_unless (test_process_saw_event (bridge, "realtime-connected", "call",
+          "call-2", 60));
+  fail_unless (test_process_saw_event (bridge, "media-connected", "loop",
+          "0", 1));
+  fail_unless (test_process_saw_event (bridge, "media-connected", "loop",
+          "1", 1));
+  test_process_signal (bridge, SIGTERM);
+  fail_unless (test_process_saw_event (bridge, "shutdown", "active-calls",
+          "2", 30));
+  fail_unless_equals_int (test_process_finish (bridge, 60), 0);
+  fail_unless_equals_int (test_process_count_events (bridge, "call-ended",
+          "reason", "the bridge shut down (timeout)"), 2);
+  fail_unless (test_process_saw_event (bridge, "stopped", "abandoned-calls",
+          "0", 1));
+  test_process_finish (sim, 120);
+  test_process_free (sim);
+  test_process_free (bridge);
+}
+
+GST_END_TEST;
+
 static Suite *
 bridge_calls_suite (void)
 {
@@ -553,6 +744,9 @@ bridge_calls_suite (void)
   tcase_add_test (tc, test_shutdown_with_call);
   tcase_add_test (tc, test_isolation);
   tcase_add_test (tc, test_abrupt_hangup);
+  tcase_add_test (tc, test_call_loops);
+  tcase_add_test (tc, test_syncing_sink_threaded);
+  tcase_add_test (tc, test_shutdown_loops);
   return s;
 }
 

@@ -57,6 +57,55 @@ GST_START_TEST (test_config_defaults)
 
 GST_END_TEST;
 
+/* Call loops and loop-driven calls: defaults, environment, command line,
+ * range; the presets mark every 60 ms. */
+GST_START_TEST (test_config_call_loops)
+{
+  BridgeCliOptions cli;
+  g_autoptr (GError) error = NULL;
+  BridgeConfig *c;
+  const gchar *env[] = { "CALL_LOOPS", "3", "THREADED_CALLS", "yes", NULL };
+  const gchar *bad[] = { "CALL_LOOPS", "-2", NULL };
+
+  bridge_cli_options_init (&cli);
+  c = resolve (&cli, NULL, NULL, &error);
+  fail_unless (c != NULL);
+  fail_unless_equals_int (c->call_loops, 0);
+  fail_unless (!c->threaded_calls);
+  fail_unless (strstr (c->pipeline, "twiliosink mark-interval=60") != NULL);
+  bridge_config_free (c);
+
+  c = resolve (&cli, env, NULL, &error);
+  fail_unless (c != NULL);
+  fail_unless_equals_int (c->call_loops, 3);
+  fail_unless (c->threaded_calls);
+  bridge_config_free (c);
+
+  cli.call_loops = 1;
+  c = resolve (&cli, env, "CALL_LOOPS=5\n", &error);
+  fail_unless (c != NULL);
+  fail_unless_equals_int (c->call_loops, 1);
+  bridge_config_free (c);
+
+  bridge_cli_options_init (&cli);
+  c = resolve (&cli, bad, NULL, &error);
+  fail_unless (c == NULL);
+  fail_unless (strstr (error->message, "CALL_LOOPS") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+
+  cli.pipeline = g_strdup ("passthrough");
+  cli.record_dir = g_strdup ("/tmp/rec");
+  c = resolve (&cli, NULL, NULL, &error);
+  fail_unless (c != NULL);
+  fail_unless (strstr (c->pipeline, "twiliosink mark-interval=60") != NULL,
+      "%s", c->pipeline);
+  bridge_config_free (c);
+  bridge_cli_options_clear (&cli);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_config_precedence)
 {
   const gchar *env[] = { "PORT", "9001", "OPENAI_REALTIME_MODEL", "env-model",
@@ -671,6 +720,7 @@ bridge_unit_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_config_defaults);
   tcase_add_test (tc, test_config_precedence);
+  tcase_add_test (tc, test_config_call_loops);
   tcase_add_test (tc, test_config_errors);
   tcase_add_test (tc, test_config_model_mode);
   tcase_add_test (tc, test_urls);

@@ -582,6 +582,35 @@ GST_START_TEST (test_preroll_silence)
 
 GST_END_TEST;
 
+/* An EOS sent to the source (e.g. to the pipeline at hang-up) comes out of
+ * it downstream, from its streaming thread. */
+GST_START_TEST (test_eos_sent_to_source)
+{
+  FakeRealtime *server = fake_realtime_new (FAKE_REALTIME_NORMAL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *hsrc = src_harness (server, "eossent",
+      "audio/x-mulaw, rate=8000, channels=1", bus);
+  GstStructure *s;
+  GstEvent *event;
+  gboolean eos = FALSE;
+
+  s = wait_message (bus, "realtime-session-updated", WAIT_S);
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+  fail_unless (gst_element_send_event (hsrc->element, gst_event_new_eos ()));
+  while (!eos && (event = gst_harness_pull_event (hsrc))) {
+    eos = GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+    gst_event_unref (event);
+  }
+  fail_unless (eos);
+
+  release_harness (hsrc);
+  release_bus (bus);
+  fake_realtime_free (server);
+}
+
+GST_END_TEST;
+
 /* PCM16 deltas of odd sizes: the source only ever pushes whole samples,
  * and no byte is lost or reordered. */
 GST_START_TEST (test_pcm16_odd_deltas)
@@ -650,6 +679,7 @@ openairealtime_suite (void)
   tcase_add_test (tc, test_state_changes_connected);
   tcase_add_test (tc, test_pcm16_odd_deltas);
   tcase_add_test (tc, test_preroll_silence);
+  tcase_add_test (tc, test_eos_sent_to_source);
   return s;
 }
 
