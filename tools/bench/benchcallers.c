@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The benchmark's callers; see benchcallers.h. Like realtime-bridge-call,
- * one ticker on an absolute 10 ms grid drives every call, on one thread
- * whose GMainContext is pushed before any libsoup object is made.
+ * one ticker on an absolute 10 ms grid drives every call of a loop thread
+ * (a shard), whose GMainContext is pushed before any libsoup object is
+ * made; the shards share nothing but the start grid and the results.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -26,6 +27,30 @@
 /* how long the callers may take to hang up once asked to */
 #define HANG_UP_TIMEOUT_US (10 * G_TIME_SPAN_SECOND)
 
+/* A share of the calls (call i on shard i % n_shards), on its own loop
+ * thread with its own GMainContext, SoupSession and ticker. */
+typedef struct
+{
+  BenchCallers *owner;
+  guint id;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupSession *session;
+  GSource *ticker;
+  CallsimReport *report;        /* its generator is not thread-safe */
+  GPtrArray *calls;             /* CallsimCall, calls id, id + n_shards, ... */
+  guint n_started;
+  gint64 next_tick_us;          /* when the next tick is due */
+  GArray *ticks;                /* TickLag: how late each tick ran */
+} CallerShard;
+
+typedef struct
+{
+  gint64 due_us;
+  gint64 lag_us;
+} TickLag;
+
 struct _BenchCallers
 {
   guint n;
@@ -39,19 +64,14 @@ struct _BenchCallers
   CallsimProbe probe;
   CallsimConfig *configs;       /* one per call: each says its own code */
   BenchCaller *callers;
-  GPtrArray *calls;             /* CallsimCall */
-  CallsimReport *report;
-
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  SoupSession *session;
-  GSource *ticker;
-  guint n_started;
+  CallerShard *shards;
+  guint n_shards;
+  gboolean running;
 
   GMutex lock;
   GCond cond;
-  gboolean ready;
+  guint n_ready;
+  gboolean go;
   gint64 origin_us;
   guint n_finished;
 };
@@ -135,30 +155,42 @@ on_call_finished (CallsimCall * call, gpointer user_data)
 }
 
 static void
-start_due_calls (BenchCallers * self, gint64 now)
+start_due_calls (CallerShard * shard, gint64 now)
 {
-  while (self->n_started < self->n
-      && now >= self->origin_us + self->n_started * self->stagger_us) {
-    CallsimCall *call = g_ptr_array_index (self->calls, self->n_started);
+  BenchCallers *self = shard->owner;
 
-    self->n_started++;
-    callsim_call_start (call, self->session, self->origin_us);
+  while (shard->n_started < shard->calls->len) {
+    guint number = shard->n_started * self->n_shards + shard->id;
+    CallsimCall *call;
+
+    if (now < self->origin_us + number * self->stagger_us)
+      break;
+    call = g_ptr_array_index (shard->calls, shard->n_started);
+    shard->n_started++;
+    callsim_call_start (call, shard->session, self->origin_us);
   }
 }
 
+/* One wake-up per 10 ms tick serves every call of the shard that is due. */
 static gboolean
 on_tick (gpointer user_data)
 {
-  BenchCallers *self = user_data;
+  CallerShard *shard = user_data;
+  gint64 origin = shard->owner->origin_us;
   gint64 now = g_get_monotonic_time ();
+  TickLag lag = { shard->next_tick_us, now - shard->next_tick_us };
   guint i;
 
-  start_due_calls (self, now);
-  for (i = 0; i < self->n_started; i++)
-    callsim_call_tick (g_ptr_array_index (self->calls, i), now);
+  /* whether the harness keeps real time: a tick runs late when the
+   * thread is busy (or starved) */
+  g_array_append_val (shard->ticks, lag);
+  start_due_calls (shard, now);
+  for (i = 0; i < shard->n_started; i++)
+    callsim_call_tick (g_ptr_array_index (shard->calls, i), now);
   /* absolute schedule: a late tick does not push the next ones back */
-  g_source_set_ready_time (self->ticker, self->origin_us +
-      ((now - self->origin_us) / CALLSIM_TICK_US + 1) * CALLSIM_TICK_US);
+  shard->next_tick_us = origin +
+      ((now - origin) / CALLSIM_TICK_US + 1) * CALLSIM_TICK_US;
+  g_source_set_ready_time (shard->ticker, shard->next_tick_us);
   return G_SOURCE_CONTINUE;
 }
 
@@ -175,12 +207,12 @@ static GSourceFuncs ticker_funcs = {
 static gboolean
 hang_up_all (gpointer user_data)
 {
-  BenchCallers *self = user_data;
+  CallerShard *shard = user_data;
   guint i;
 
-  self->n_started = self->n;
-  for (i = 0; i < self->calls->len; i++) {
-    CallsimCall *call = g_ptr_array_index (self->calls, i);
+  shard->n_started = shard->calls->len;
+  for (i = 0; i < shard->calls->len; i++) {
+    CallsimCall *call = g_ptr_array_index (shard->calls, i);
 
     if (!callsim_call_is_finished (call))
       callsim_call_hang_up (call);
@@ -189,50 +221,57 @@ hang_up_all (gpointer user_data)
 }
 
 static gpointer
-run_callers (gpointer user_data)
+run_shard (gpointer user_data)
 {
-  BenchCallers *self = user_data;
-  guint i;
+  CallerShard *shard = user_data;
+  BenchCallers *self = shard->owner;
+  guint i, n_calls = (self->n - shard->id + self->n_shards - 1) /
+      self->n_shards;
 
-  g_main_context_push_thread_default (self->context);
-  self->session = soup_session_new_with_options ("user-agent",
-      "Twilio.TmeWs/1.0", "max-conns", self->n + 8, "max-conns-per-host",
-      self->n + 8, "timeout", 0, NULL);
+  g_main_context_push_thread_default (shard->context);
+  shard->session = soup_session_new_with_options ("user-agent",
+      "Twilio.TmeWs/1.0", "max-conns", n_calls + 8, "max-conns-per-host",
+      n_calls + 8, "timeout", 0, NULL);
   /* Twilio offers no permessage-deflate */
-  soup_session_remove_feature_by_type (self->session,
+  soup_session_remove_feature_by_type (shard->session,
       SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
-  self->calls = g_ptr_array_new_with_free_func ((GDestroyNotify)
+  shard->calls = g_ptr_array_new_with_free_func ((GDestroyNotify)
       callsim_call_free);
-  for (i = 0; i < self->n; i++)
-    g_ptr_array_add (self->calls, callsim_call_new (&self->configs[i], i + 1,
-            NULL, self->report, on_call_finished, self));
+  for (i = shard->id; i < self->n; i += self->n_shards)
+    g_ptr_array_add (shard->calls, callsim_call_new (&self->configs[i],
+            i + 1, NULL, shard->report, on_call_finished, self));
 
+  /* every shard counts from the same origin, set once all are ready */
   g_mutex_lock (&self->lock);
-  self->origin_us = g_get_monotonic_time ();
-  self->ready = TRUE;
+  self->n_ready++;
   g_cond_broadcast (&self->cond);
+  while (!self->go)
+    g_cond_wait (&self->cond, &self->lock);
   g_mutex_unlock (&self->lock);
 
-  self->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
-  g_source_set_priority (self->ticker, G_PRIORITY_HIGH);
-  g_source_set_callback (self->ticker, on_tick, self, NULL);
-  g_source_set_ready_time (self->ticker, self->origin_us);
-  g_source_attach (self->ticker, self->context);
-  g_main_loop_run (self->loop);
+  shard->ticker = g_source_new (&ticker_funcs, sizeof (GSource));
+  g_source_set_priority (shard->ticker, G_PRIORITY_HIGH);
+  g_source_set_callback (shard->ticker, on_tick, shard, NULL);
+  shard->next_tick_us = self->origin_us;
+  g_source_set_ready_time (shard->ticker, self->origin_us);
+  g_source_attach (shard->ticker, shard->context);
+  g_main_loop_run (shard->loop);
 
-  g_source_destroy (self->ticker);
-  g_source_unref (self->ticker);
-  g_ptr_array_unref (self->calls);
-  soup_session_abort (self->session);
-  g_object_unref (self->session);
-  while (g_main_context_iteration (self->context, FALSE));
-  g_main_context_pop_thread_default (self->context);
+  g_source_destroy (shard->ticker);
+  g_source_unref (shard->ticker);
+  g_ptr_array_unref (shard->calls);
+  shard->calls = NULL;
+  soup_session_abort (shard->session);
+  g_object_unref (shard->session);
+  while (g_main_context_iteration (shard->context, FALSE));
+  g_main_context_pop_thread_default (shard->context);
   return NULL;
 }
 
 BenchCallers *
 bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
-    const BenchCallerLayout * layout, const gchar * summaries)
+    const BenchCallerLayout * layout, guint n_threads, GPollFunc poll_func,
+    const gchar * summaries)
 {
   BenchCallers *self = g_new0 (BenchCallers, 1);
   guint i, n_bursts;
@@ -244,8 +283,6 @@ bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
   self->account_sid = callsim_make_sid ("AC");
   self->no_params = g_new0 (gchar *, 1);
   self->summaries = fopen (summaries ? summaries : "/dev/null", "w");
-  self->report = callsim_report_new (self->summaries ? self->summaries :
-      stderr, TRUE, FALSE, NULL);
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
 
@@ -286,13 +323,33 @@ bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
     b->heard_onsets_us = g_array_new (FALSE, FALSE, sizeof (gint64));
   }
 
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
-  self->thread = g_thread_new ("bench-callers", run_callers, self);
+  /* no idle shard: at least one call each */
+  self->n_shards = CLAMP (n_threads, 1, MAX (n_calls, 1));
+  self->shards = g_new0 (CallerShard, self->n_shards);
+  for (i = 0; i < self->n_shards; i++) {
+    CallerShard *shard = &self->shards[i];
+    gchar *name = g_strdup_printf ("bench-callers%u", i);
+
+    shard->owner = self;
+    shard->id = i;
+    shard->ticks = g_array_new (FALSE, FALSE, sizeof (TickLag));
+    shard->report = callsim_report_new (self->summaries ? self->summaries :
+        stderr, TRUE, FALSE, NULL);
+    shard->context = g_main_context_new ();
+    if (poll_func)
+      g_main_context_set_poll_func (shard->context, poll_func);
+    shard->loop = g_main_loop_new (shard->context, FALSE);
+    shard->thread = g_thread_new (name, run_shard, shard);
+    g_free (name);
+  }
   g_mutex_lock (&self->lock);
-  while (!self->ready)
+  while (self->n_ready < self->n_shards)
     g_cond_wait (&self->cond, &self->lock);
+  self->origin_us = g_get_monotonic_time ();
+  self->go = TRUE;
+  g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  self->running = TRUE;
   return self;
 }
 
@@ -330,17 +387,45 @@ bench_callers_get (BenchCallers * self, guint index)
 }
 
 void
+bench_callers_get_tick_lags (BenchCallers * self, gint64 from_us,
+    gint64 to_us, GArray * lags_ms)
+{
+  guint i, k;
+
+  g_return_if_fail (!self->running);
+  for (i = 0; i < self->n_shards; i++) {
+    GArray *ticks = self->shards[i].ticks;
+
+    for (k = 0; k < ticks->len; k++) {
+      TickLag *t = &g_array_index (ticks, TickLag, k);
+      gdouble ms = t->lag_us / 1000.0;
+
+      if (t->due_us >= from_us && t->due_us < to_us)
+        g_array_append_val (lags_ms, ms);
+    }
+  }
+}
+
+void
 bench_callers_stop (BenchCallers * self)
 {
-  if (self->thread == NULL)
+  guint i;
+
+  if (!self->running)
     return;
   if (!bench_callers_wait (self, g_get_monotonic_time ())) {
-    g_main_context_invoke (self->context, hang_up_all, self);
+    for (i = 0; i < self->n_shards; i++)
+      g_main_context_invoke (self->shards[i].context, hang_up_all,
+          &self->shards[i]);
     bench_callers_wait (self, g_get_monotonic_time () + HANG_UP_TIMEOUT_US);
   }
-  g_main_context_invoke (self->context, quit_loop, self->loop);
-  g_thread_join (self->thread);
-  self->thread = NULL;
+  for (i = 0; i < self->n_shards; i++) {
+    g_main_context_invoke (self->shards[i].context, quit_loop,
+        self->shards[i].loop);
+    g_thread_join (self->shards[i].thread);
+    self->shards[i].thread = NULL;
+  }
+  self->running = FALSE;
 }
 
 void
@@ -349,10 +434,13 @@ bench_callers_free (BenchCallers * self)
   guint i;
 
   bench_callers_stop (self);
-  g_main_loop_unref (self->loop);
-  g_main_context_unref (self->context);
-
-  callsim_report_free (self->report);
+  for (i = 0; i < self->n_shards; i++) {
+    g_main_loop_unref (self->shards[i].loop);
+    g_main_context_unref (self->shards[i].context);
+    callsim_report_free (self->shards[i].report);
+    g_array_unref (self->shards[i].ticks);
+  }
+  g_free (self->shards);
   if (self->summaries)
     fclose (self->summaries);
   for (i = 0; i < self->n; i++) {

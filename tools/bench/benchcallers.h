@@ -1,8 +1,8 @@
 /* gst-realtime-bridge
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The benchmark's callers: N calls of the call simulator library on one
- * loop thread with its own GMainContext, each saying its code and bursts
+ * The benchmark's callers: N calls of the call simulator library on K
+ * loop threads, each with its own GMainContext, each saying its code and bursts
  * (benchsignal.h), and what the measurement hooks saw, per call.
  */
 #ifndef __BENCH_CALLERS_H__
@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-/* Written on the callers' thread only; read after bench_callers_stop (). */
+/* Written on its call's loop thread only; read after bench_callers_stop (). */
 typedef struct
 {
   guint number;                 /* 1-based, also the call's code */
@@ -32,12 +32,14 @@ typedef struct
 
 typedef struct _BenchCallers BenchCallers;
 
-/* Starts the thread and the calls (one every @stagger_ms) to @url.
- * @summaries: where the simulator's per-call JSON summaries go (NULL: not
- * kept). */
+/* Starts the threads and the calls (one every @stagger_ms) to @url: call
+ * i (0-based) runs on loop thread i % @n_threads, each thread with its own
+ * GMainContext (polled with @poll_func, NULL: GLib's) and SoupSession, all
+ * on one start grid. @summaries: where
+ * the simulator's per-call JSON summaries go (NULL: not kept). */
 BenchCallers *bench_callers_start (const gchar * url, guint n_calls,
-    guint stagger_ms, const BenchCallerLayout * layout,
-    const gchar * summaries);
+    guint stagger_ms, const BenchCallerLayout * layout, guint n_threads,
+    GPollFunc poll_func, const gchar * summaries);
 /* Monotonic time of the first call's start. */
 gint64 bench_callers_get_origin (BenchCallers * callers);
 /* Waits until every call has finished, at most until @deadline_us;
@@ -46,8 +48,14 @@ gboolean bench_callers_wait (BenchCallers * callers, gint64 deadline_us);
 guint bench_callers_get_n (BenchCallers * callers);
 BenchCaller *bench_callers_get (BenchCallers * callers, guint index);
 /* Hangs up what is still going (at most a few seconds) and stops the
- * thread; the BenchCaller data stays readable. */
+ * threads; the BenchCaller data stays readable. */
 void bench_callers_stop (BenchCallers * callers);
+/* After bench_callers_stop (): appends to @lags_ms (gdouble) how late each
+ * 10 ms tick of every thread ran (ms after it was due), for the ticks due
+ * in [@from_us, @to_us). A harness that keeps real time runs them within a
+ * tick. */
+void bench_callers_get_tick_lags (BenchCallers * callers, gint64 from_us,
+    gint64 to_us, GArray * lags_ms);
 /* Stops (if needed) and frees everything. */
 void bench_callers_free (BenchCallers * callers);
 

@@ -59,6 +59,10 @@ bench_report_table_row (FILE * out, const BenchRow * row)
       r->cpu_pct_per_call, r->rss_mb_per_call, r->threads_per_call,
       r->ctx_switches_per_call_s, r->cpu_pct, r->bench_cpu_pct,
       bench_row_ok (row) ? "" : "  FAILED");
+  if (r->tick_lag.n > 0)
+    fprintf (out, "  harness: %u+%u loop threads (model+callers), callers' "
+        "ticks late p50/p99/max %.1f/%.1f/%.1f ms\n", r->harness_threads,
+        r->harness_threads, r->tick_lag.p50, r->tick_lag.p99, r->tick_lag.max);
   fflush (out);
 }
 
@@ -142,6 +146,9 @@ bench_row_to_json (const BenchRow * row)
   set_number (c, "ctx_switches_per_s", r->ctx_switches_per_s);
   set_number (c, "ctx_switches_per_call_s", r->ctx_switches_per_call_s);
   set_number (c, "bench_cpu_pct", r->bench_cpu_pct);
+  json_object_set_int_member (c, "harness_threads", r->harness_threads);
+  json_object_set_object_member (c, "harness_tick_lag",
+      latency_to_json (&r->tick_lag));
   json_object_set_object_member (o, "launcher_cost", c);
 
   json_object_set_boolean_member (launcher, "died", r->launcher_died);

@@ -95,21 +95,25 @@ bench_onset_detector_push (BenchOnsetDetector * d, const gint16 * samples,
     guint n, GArray * onsets)
 {
   guint found = 0, i;
+  /* in locals: every sample of every call goes through here */
+  guint64 position = d->position, quiet_run = d->quiet_run;
 
-  for (i = 0; i < n; i++, d->position++) {
+  for (i = 0; i < n; i++, position++) {
     if (ABS ((gint) samples[i]) <= BENCH_SOUND_THRESHOLD) {
-      d->quiet_run++;
+      quiet_run++;
       continue;
     }
-    if (d->quiet_run >= d->min_quiet) {
-      guint64 at = d->position;
+    if (quiet_run >= d->min_quiet) {
+      guint64 at = position;
 
       if (onsets)
         g_array_append_val (onsets, at);
       found++;
     }
-    d->quiet_run = 0;
+    quiet_run = 0;
   }
+  d->position = position;
+  d->quiet_run = quiet_run;
   return found;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "benchcallers.h"
+#include "benchpoll.h"
 #include "benchlauncher.h"
 #include "benchsignal.h"
 #include "benchstep.h"
@@ -272,6 +273,9 @@ measure (const BenchStepOptions * o, BenchCallers * callers,
   latency_from (&r->setup, s.setup);
   latency_from (&r->caller_to_model, s.in);
   latency_from (&r->model_to_caller, s.out);
+  g_array_set_size (s.in, 0);
+  bench_callers_get_tick_lags (callers, window_start, window_end, s.in);
+  latency_from (&r->tick_lag, s.in);
   g_array_unref (s.setup);
   g_array_unref (s.in);
   g_array_unref (s.out);
@@ -316,16 +320,96 @@ cost (const BenchStepOptions * o, const BenchProcSample * idle0,
   r->ctx_switches_per_call_s = r->ctx_switches_per_s / n;
 }
 
+/* The local model on @n threads: @n models sharing one port (the kernel
+ * spreads the launcher's connections over them), each with its own probe
+ * state, so that no hook needs a lock. */
+typedef struct
+{
+  guint n;
+  LocalModel **models;
+  ModelProbeState *states;
+  LocalModelProbe *probes;
+} ModelShards;
+
+static gboolean
+model_shards_start (ModelShards * shards, guint n, GPollFunc poll_func,
+    GError ** error)
+{
+  LocalModelOptions model_options;
+  guint i;
+
+  shards->n = n;
+  shards->models = g_new0 (LocalModel *, n);
+  shards->states = g_new0 (ModelProbeState, n);
+  shards->probes = g_new0 (LocalModelProbe, n);
+  local_model_options_init (&model_options);
+  model_options.answer_tone_ms = ANSWER_TONE_MS;
+  /* the benchmark's calls are not function-calling turns */
+  model_options.function_call_every = 0;
+  /* nor hour-long: no per-session limit timer in every loop iteration */
+  model_options.session_limit_ms = 0;
+  model_options.reuse_port = n > 1;
+  model_options.poll_func = poll_func;
+  for (i = 0; i < n; i++) {
+    shards->states[i].sessions = g_hash_table_new_full (g_str_hash,
+        g_str_equal, g_free, (GDestroyNotify) model_side_free);
+    shards->probes[i].session_updated = on_session_updated;
+    shards->probes[i].input_audio = on_input_audio;
+    shards->probes[i].output_audio = on_output_audio;
+    shards->probes[i].user_data = &shards->states[i];
+    model_options.probe = &shards->probes[i];
+    shards->models[i] = local_model_new (&model_options, error);
+    if (shards->models[i] == NULL)
+      return FALSE;
+    /* the others join the first one's port */
+    model_options.port = local_model_get_port (shards->models[0]);
+  }
+  return TRUE;
+}
+
+/* Stops every model (joining their threads) and moves every session into
+ * @state. */
+static void
+model_shards_stop (ModelShards * shards, ModelProbeState * state)
+{
+  guint i;
+
+  for (i = 0; i < shards->n; i++)
+    g_clear_pointer (&shards->models[i], local_model_free);
+  for (i = 0; i < shards->n; i++) {
+    GHashTable *sessions = shards->states[i].sessions;
+    GHashTableIter iter;
+    gpointer id, side;
+
+    if (sessions == NULL)
+      continue;
+    g_hash_table_iter_init (&iter, sessions);
+    while (g_hash_table_iter_next (&iter, &id, &side)) {
+      g_hash_table_iter_steal (&iter);
+      g_hash_table_insert (state->sessions, id, side);
+    }
+    g_hash_table_unref (sessions);
+  }
+  g_free (shards->models);
+  g_free (shards->states);
+  g_free (shards->probes);
+  memset (shards, 0, sizeof (*shards));
+}
+
+guint
+bench_step_auto_threads (guint calls)
+{
+  guint n = (calls + BENCH_CALLS_PER_THREAD - 1) / BENCH_CALLS_PER_THREAD;
+
+  return CLAMP (n, 1, g_get_num_processors ());
+}
+
 gboolean
 bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
     GError ** error)
 {
   ModelProbeState state;
-  LocalModelProbe probe = {
-    on_session_updated, on_input_audio, on_output_audio, &state,
-  };
-  LocalModelOptions model_options;
-  LocalModel *model;
+  ModelShards shards;
   BenchLauncherOptions launcher_options = { 0, };
   BenchLauncher *launcher;
   BenchCallers *callers;
@@ -337,24 +421,24 @@ bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
   guint duration_ms;
   GPid pid;
   gboolean sampled;
+  guint n_threads;
 
   memset (r, 0, sizeof (*r));
   r->calls = o->calls;
+  n_threads = o->harness_threads > 0 ? o->harness_threads :
+      bench_step_auto_threads (o->calls);
+  r->harness_threads = n_threads;
   started_us = g_get_monotonic_time ();
   state.sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) model_side_free);
 
-  local_model_options_init (&model_options);
-  model_options.answer_tone_ms = ANSWER_TONE_MS;
-  model_options.probe = &probe;
-  /* the benchmark's calls are not function-calling turns */
-  model_options.function_call_every = 0;
-  model = local_model_new (&model_options, error);
-  if (model == NULL) {
+  if (!model_shards_start (&shards, n_threads,
+          o->harness_poll ? NULL : bench_epoll_poll, error)) {
+    model_shards_stop (&shards, &state);
     g_hash_table_unref (state.sessions);
     return FALSE;
   }
-  model_url = local_model_get_url (model);
+  model_url = local_model_get_url (shards.models[0]);
 
   launcher_options.program = o->launcher;
   launcher_options.plugin_path = o->plugin_path;
@@ -365,7 +449,7 @@ bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
   launcher = bench_launcher_start (&launcher_options, 20000, error);
   g_free (model_url);
   if (launcher == NULL) {
-    local_model_free (model);
+    model_shards_stop (&shards, &state);
     g_hash_table_unref (state.sessions);
     return FALSE;
   }
@@ -383,7 +467,7 @@ bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
   call_url = g_strdup_printf ("ws://127.0.0.1:%u/call",
       bench_launcher_get_port (launcher));
   callers = bench_callers_start (call_url, o->calls, o->stagger_ms, &layout,
-      NULL);
+      n_threads, o->harness_poll ? NULL : bench_epoll_poll, NULL);
   g_free (call_url);
   origin = bench_callers_get_origin (callers);
   window_start = origin + (gint64) (o->calls * o->stagger_ms + o->settle_ms) *
@@ -412,8 +496,8 @@ bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
   r->launcher_first_error = g_steal_pointer (&log.first_error);
   bench_launcher_log_clear (&log);
   bench_launcher_stop (launcher, 20000, &r->launcher_exit_status);
-  /* joins the model's thread: its hooks' data is ours from here on */
-  local_model_free (model);
+  /* joins the models' threads: their hooks' data is ours from here on */
+  model_shards_stop (&shards, &state);
 
   measure (o, callers, &state, window_start, window_end, r);
   bench_callers_free (callers);

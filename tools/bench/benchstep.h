@@ -24,6 +24,10 @@ typedef struct
   guint baseline_ms;            /* the idle launcher, before any call */
   guint late_ms;                /* a hop above this counts as late */
   const gchar *launcher_log;    /* keep the launcher's log here, or NULL */
+  guint harness_threads;        /* loop threads of the model and of the
+                                 * callers, each; 0 = bench_step_auto_threads () */
+  gboolean harness_poll;        /* the harness's loops poll with poll()
+                                 * instead of epoll (benchpoll.h) */
 } BenchStepOptions;
 
 /* Latencies in ms (p50/p95/p99/max over n samples; NAN when n = 0). */
@@ -74,6 +78,9 @@ typedef struct
   gdouble ctx_switches_per_s;   /* all threads, voluntary + involuntary */
   gdouble ctx_switches_per_call_s;
   gdouble bench_cpu_pct;        /* this program (model + callers) */
+  guint harness_threads;        /* loop threads of each, model and callers */
+  BenchLatency tick_lag;        /* the callers' 10 ms ticks in the window:
+                                 * ms late (the harness keeping real time) */
   gdouble duration_s;
 } BenchStepResult;
 
@@ -82,6 +89,13 @@ typedef struct
 gboolean bench_step_run (const BenchStepOptions * options,
     BenchStepResult * result, GError ** error);
 void bench_step_result_clear (BenchStepResult * result);
+
+/* The harness's loop threads (each, model and callers) for @calls calls:
+ * one per BENCH_CALLS_PER_THREAD calls, at most one per CPU. Fewer
+ * threads cost less CPU (each wake-up serves more), more keep up with
+ * more calls. */
+#define BENCH_CALLS_PER_THREAD 400
+guint bench_step_auto_threads (guint calls);
 
 /* The tolerance of calls_short_in/out. */
 #define BENCH_SHORT_TOLERANCE_MS 40.0

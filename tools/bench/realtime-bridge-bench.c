@@ -31,7 +31,9 @@
 "pointing at a local model embedded in this program, and places N\n" \
 "simulated Twilio calls through it from this program. Each caller says a\n" \
 "code that names its call, then a 200 ms tone burst every 2 s; the model\n" \
-"answers each burst with a 200 ms tone. On one clock:\n" \
+"answers each burst with a 200 ms tone. The model and the callers each run\n" \
+"on --harness-threads loop threads (the model's share one port). On one\n" \
+"clock:\n" \
 "  setup  Twilio `start` sent -> the model received session.update\n" \
 "  in     a burst's first frame sent by the caller -> the model decoded the\n" \
 "         append holding its first sample (caller -> model hop)\n" \
@@ -56,6 +58,8 @@ typedef struct
 {
   gchar *pipelines, *steps, *json, *launcher, *keep_logs;
   gint max, step_increment, stagger, settle, window, baseline, late;
+  gint harness_threads;
+  gboolean harness_poll;
 } Options;
 
 /* --pipeline value and audioresample quality (-1: none) of a name. */
@@ -239,6 +243,9 @@ parameters_json (const Options * o, GArray * steps)
   json_object_set_int_member (p, "window_ms", o->window);
   json_object_set_int_member (p, "baseline_ms", o->baseline);
   json_object_set_int_member (p, "late_ms", o->late);
+  json_object_set_int_member (p, "harness_threads", o->harness_threads);
+  json_object_set_string_member (p, "harness_poll", o->harness_poll ?
+      "poll" : "epoll");
   json_object_set_int_member (p, "burst_ms", 200);
   json_object_set_int_member (p, "burst_period_ms", 2000);
   json_object_set_int_member (p, "answer_ms", 200);
@@ -282,6 +289,8 @@ run_pipeline (const Options * o, const gchar * name, gint default_quality,
     so.baseline_ms = o->baseline;
     so.late_ms = o->late;
     so.launcher_log = log;
+    so.harness_threads = o->harness_threads;
+    so.harness_poll = o->harness_poll;
     if (!bench_step_run (&so, &row.result, error)) {
       g_free (log);
       g_free (pipeline);
@@ -349,6 +358,11 @@ main (int argc, char **argv)
         "PATH"},
     {"keep-logs", 0, 0, G_OPTION_ARG_FILENAME, &o.keep_logs,
         "Keep each step's launcher log in DIR", "DIR"},
+    {"harness-threads", 0, 0, G_OPTION_ARG_INT, &o.harness_threads,
+        "Loop threads of the local model and of the callers, each "
+          "(default: one per 400 calls, at most one per CPU)", "K"},
+    {"harness-poll", 0, 0, G_OPTION_ARG_NONE, &o.harness_poll,
+        "The harness's loops poll with poll() instead of epoll", NULL},
     {NULL}
   };
   GOptionContext *context;
@@ -375,7 +389,8 @@ main (int argc, char **argv)
     goto out;
   }
   if (o.stagger < 0 || o.settle < 0 || o.window < 1000 || o.baseline < 500
-      || o.late < 1 || o.step_increment < 1 || o.max < 0 || o.max > 4095) {
+      || o.late < 1 || o.step_increment < 1 || o.max < 0 || o.max > 4095
+      || o.harness_threads < 0 || o.harness_threads > 64) {
     g_printerr ("realtime-bridge-bench: invalid option value (see --help)\n");
     status = EXIT_USAGE;
     goto out;

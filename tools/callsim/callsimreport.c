@@ -108,9 +108,12 @@ write_json_line (CallsimReport * report, FILE * file, JsonObject * object)
   json_node_set_object (node, object);
   json_generator_set_root (report->generator, node);
   text = json_generator_to_data (report->generator, NULL);
+  /* one whole line, even with several reports writing to @file */
+  flockfile (file);
   fputs (text, file);
   fputc ('\n', file);
   fflush (file);
+  funlockfile (file);
   g_free (text);
   json_node_unref (node);
 }

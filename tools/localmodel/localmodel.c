@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <glib/gstdio.h>
 
 #define REALTIME_PATH "/v1/realtime"
@@ -267,6 +268,38 @@ signal_started (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A listening socket with SO_REUSEPORT, so that several models (each on
+ * its own thread) share one port and the kernel spreads the connections
+ * over them. */
+static gboolean
+listen_reuse_port (SoupServer * soup, GSocketAddress * sockaddr,
+    GError ** error)
+{
+  GSocket *socket = g_socket_new (g_socket_address_get_family (sockaddr),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  struct sockaddr_storage native;
+  gboolean ok;
+
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, 256);
+  /* not g_socket_bind (): it clears SO_REUSEPORT on stream sockets */
+  ok = g_socket_set_option (socket, SOL_SOCKET, SO_REUSEPORT, 1, error)
+      && g_socket_address_to_native (sockaddr, &native, sizeof native, error);
+  if (ok && bind (g_socket_get_fd (socket), (struct sockaddr *) &native,
+          g_socket_address_get_native_size (sockaddr)) != 0) {
+    int saved = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+        "Cannot bind to the model's port: %s", g_strerror (saved));
+    ok = FALSE;
+  }
+  ok = ok && g_socket_listen (socket, error)
+      && soup_server_listen_socket (soup, socket, 0, error);
+  g_object_unref (socket);
+  return ok;
+}
+
 static gboolean
 start_server (LocalModel * self, GError ** error)
 {
@@ -290,7 +323,10 @@ start_server (LocalModel * self, GError ** error)
   soup_server_add_handler (self->soup, "/stats", stats_handler, self, NULL);
 
   sockaddr = g_inet_socket_address_new (addr, o->port);
-  ok = soup_server_listen (self->soup, sockaddr, 0, error);
+  if (o->reuse_port)
+    ok = listen_reuse_port (self->soup, sockaddr, error);
+  else
+    ok = soup_server_listen (self->soup, sockaddr, 0, error);
   g_object_unref (sockaddr);
   g_object_unref (addr);
   if (!ok)
@@ -409,6 +445,8 @@ local_model_new (const LocalModelOptions * opts, GError ** error)
   g_type_class_unref (g_type_class_ref (SOUP_TYPE_WEBSOCKET_CONNECTION));
 
   self->server.context = g_main_context_new ();
+  if (o->poll_func)
+    g_main_context_set_poll_func (self->server.context, o->poll_func);
   self->loop = g_main_loop_new (self->server.context, FALSE);
   g_mutex_init (&self->start_lock);
   g_cond_init (&self->start_cond);

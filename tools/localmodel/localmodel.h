@@ -40,6 +40,10 @@ typedef struct
 {
   const gchar *address;         /* default "127.0.0.1" */
   guint port;                   /* 0 = any free port */
+  gboolean reuse_port;          /* listen with SO_REUSEPORT: several models
+                                 * (each its own thread) may then share
+                                 * @port, the kernel spreading connections
+                                 * over them (tools/bench) */
 
   /* behaviour */
   gdouble audio_pace;           /* response audio speed: 1.0 = real time,
@@ -74,6 +78,8 @@ typedef struct
                                  * echo (so its onset is the response's
                                  * first sample); 0 = echo (default) */
   const LocalModelProbe *probe; /* not copied: must outlive the model */
+  GPollFunc poll_func;          /* the model's loop polls with this
+                                 * (NULL: GLib's poll) */
 
   /* observability */
   const gchar *events_log;      /* append one JSON line per client event */

@@ -138,9 +138,15 @@ model_audio_decode (ModelAudioDecoder * dec, RealtimeAudioFormat format,
         dec->have_odd_byte = FALSE;
         i = 1;
       }
-      for (; i + 1 < size; i += 2) {
-        gint16 s = (gint16) (data[i] | (data[i + 1] << 8));
-        g_array_append_val (out, s);
+      if (i + 1 < size) {
+        /* sized once: 50 appends a second per call */
+        guint first = out->len, n = (size - i) / 2, k;
+        gint16 *samples;
+
+        g_array_set_size (out, first + n);
+        samples = &g_array_index (out, gint16, first);
+        for (k = 0; k < n; k++, i += 2)
+          samples[k] = (gint16) (data[i] | (data[i + 1] << 8));
       }
       if (i < size) {
         dec->odd_byte = data[i];
@@ -214,7 +220,7 @@ model_audio_encode (RealtimeAudioFormat format, const gint16 * samples,
     gsize n_samples, gboolean from_8k, GByteArray * out)
 {
   GArray *narrow;
-  gsize i;
+  gsize i, first;
 
   switch (format) {
     case REALTIME_AUDIO_FORMAT_PCMU:
@@ -226,21 +232,23 @@ model_audio_encode (RealtimeAudioFormat format, const gint16 * samples,
       } else {
         model_audio_decimate_24k_to_8k (samples, n_samples, narrow);
       }
+      first = out->len;
+      g_byte_array_set_size (out, first + narrow->len);
       for (i = 0; i < narrow->len; i++) {
         gint16 v = g_array_index (narrow, gint16, i);
-        guint8 code = format == REALTIME_AUDIO_FORMAT_PCMU ?
+
+        out->data[first + i] = format == REALTIME_AUDIO_FORMAT_PCMU ?
             model_audio_ulaw_encode (v) : model_audio_alaw_encode (v);
-        g_byte_array_append (out, &code, 1);
       }
       g_array_unref (narrow);
       break;
     default:
-      /* PCM16 (the model never holds another format) */
+      /* PCM16 (the model never holds another format), little-endian */
+      first = out->len;
+      g_byte_array_set_size (out, first + 2 * n_samples);
       for (i = 0; i < n_samples; i++) {
-        guint8 le[2];
-        le[0] = (guint16) samples[i] & 0xff;
-        le[1] = ((guint16) samples[i] >> 8) & 0xff;
-        g_byte_array_append (out, le, 2);
+        out->data[first + 2 * i] = (guint16) samples[i] & 0xff;
+        out->data[first + 2 * i + 1] = ((guint16) samples[i] >> 8) & 0xff;
       }
       break;
   }
@@ -368,13 +376,20 @@ model_vad_push (ModelVad * vad, const gint16 * samples, gsize n,
   gdouble limit = pow (10, vad->threshold_dbfs / 10) * 32768.0 * 32768.0 *
       FRAME_SAMPLES;
 
+  /* Summed as integers: squares of 16-bit samples over a frame stay far
+   * below 2^53, so the sum is exactly what summing doubles gave. */
+  gint64 energy = 0;
+
   for (i = 0; i < n; i++) {
-    vad->frame_energy += (gdouble) samples[i] * samples[i];
+    energy += (gint32) samples[i] * samples[i];
     if (++vad->frame_fill == FRAME_SAMPLES) {
+      vad->frame_energy += energy;
+      energy = 0;
       vad_frame (vad, vad->frame_energy > limit, events);
       vad->frame_index++;
       vad->frame_energy = 0;
       vad->frame_fill = 0;
     }
   }
+  vad->frame_energy += energy;
 }

@@ -17,6 +17,8 @@
 #define MAX_APPEND_BYTES (15 * 1024 * 1024)
 /* audio kept before the current position while nobody speaks */
 #define IDLE_KEEP_EXTRA_MS 40
+/* dropped input audio is released in chunks of this many samples (1 s) */
+#define INPUT_COMPACT_SAMPLES (1000 * MODEL_AUDIO_SAMPLES_PER_MS)
 /* without turn detection the buffer grows until commit; bound it */
 #define MAX_MANUAL_BUFFER_MS (15 * 60 * 1000)
 
@@ -42,22 +44,28 @@ input_slice (ModelSession * s, guint64 from_ms, guint64 to_ms)
   guint64 end = s->input_base + s->input->len;
   GArray *out = g_array_new (FALSE, FALSE, sizeof (gint16));
 
-  from = CLAMP (from, s->input_base, end);
+  from = CLAMP (from, s->input_kept_from, end);
   to = CLAMP (to, from, end);
   g_array_append_vals (out,
       &g_array_index (s->input, gint16, from - s->input_base), to - from);
   return out;
 }
 
+/* Audio before @ms is gone for good; the memory is given back once a
+ * second's worth is dropped, not on every append. */
 static void
 input_drop_before (ModelSession * s, guint64 ms)
 {
   guint64 sample = ms * MODEL_AUDIO_SAMPLES_PER_MS;
+  guint64 end = s->input_base + s->input->len;
   guint64 n;
 
-  if (sample <= s->input_base)
+  if (sample <= s->input_kept_from)
     return;
-  n = MIN (sample - s->input_base, s->input->len);
+  s->input_kept_from = MIN (sample, end);
+  n = s->input_kept_from - s->input_base;
+  if (n < INPUT_COMPACT_SAMPLES && s->input_kept_from < end)
+    return;
   g_array_remove_range (s->input, 0, n);
   s->input_base += n;
 }
@@ -256,12 +264,12 @@ model_input_append (ModelSession * s, GBytes * audio, const gchar * event_id)
         g_get_monotonic_time (), s->server->opts.probe->user_data);
 
   if (s->params.turn_detection != MODEL_TURN_NONE) {
-    events = g_array_new (FALSE, FALSE, sizeof (ModelVadEvent));
+    events = s->vad_events;
+    g_array_set_size (events, 0);
     model_vad_push (&s->vad, &g_array_index (s->input, gint16, first),
         s->input->len - first, events);
     for (i = 0; i < events->len && !s->closing; i++)
       handle_vad_event (s, &g_array_index (events, ModelVadEvent, i));
-    g_array_unref (events);
     if (!s->vad.speaking) {
       guint64 keep = s->params.prefix_padding_ms + IDLE_KEEP_EXTRA_MS;
       guint64 end = input_end_ms (s);
@@ -289,7 +297,7 @@ model_input_append (ModelSession * s, GBytes * audio, const gchar * event_id)
 void
 model_input_commit (ModelSession * s, const gchar * event_id)
 {
-  guint64 start_ms = s->input_base / MODEL_AUDIO_SAMPLES_PER_MS;
+  guint64 start_ms = s->input_kept_from / MODEL_AUDIO_SAMPLES_PER_MS;
   guint64 end_ms = input_end_ms (s);
   gchar *item_id;
   ModelUtterance *u;

@@ -10,6 +10,7 @@
 #endif
 
 #include "modelprotocol.h"
+#include "realtimeprotocolprivate.h"
 
 #include <string.h>
 
@@ -290,4 +291,89 @@ model_protocol_object_member (JsonObject * obj, const gchar * name)
 
   return node && JSON_NODE_HOLDS_OBJECT (node) ?
       json_node_get_object (node) : NULL;
+}
+
+#define APPEND_FAST_PREFIX \
+  "{\"type\":\"input_audio_buffer.append\",\"audio\":\""
+#define APPEND_FAST_EVENT_ID ",\"event_id\":\""
+
+/* An event id the fast path can take as it is: no escapes, no control
+ * characters, ASCII (anything else goes through the JSON parser). */
+static inline gboolean
+is_plain_id_char (gchar c)
+{
+  return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+GBytes *
+model_protocol_parse_append_fast (const gchar * text, gsize length,
+    gchar ** event_id)
+{
+  const gsize prefix_len = sizeof (APPEND_FAST_PREFIX) - 1;
+  const gsize id_len = sizeof (APPEND_FAST_EVENT_ID) - 1;
+  const gchar *end = text + length, *audio, *p, *id = NULL;
+  gsize audio_len, n_id = 0;
+  GBytes *bytes;
+
+  *event_id = NULL;
+  if (length < prefix_len + 2 || memcmp (text, APPEND_FAST_PREFIX,
+          prefix_len) != 0)
+    return NULL;
+  audio = text + prefix_len;
+  /* up to the closing quote: anything in between that is not base64 (an
+   * escape, say) makes the strict decoder below refuse it */
+  p = memchr (audio, '"', end - audio);
+  if (p == NULL)
+    return NULL;
+  audio_len = p - audio;
+  p++;
+  if ((gsize) (end - p) > id_len && memcmp (p, APPEND_FAST_EVENT_ID,
+          id_len) == 0) {
+    id = p += id_len;
+    while (p < end && is_plain_id_char (*p))
+      p++;
+    if (p >= end || *p != '"')
+      return NULL;
+    n_id = p - id;
+    p++;
+  }
+  if (p + 1 != end || *p != '}')
+    return NULL;
+  /* the elements' own strict decoder: what the full parser uses too */
+  bytes = rtp_base64_decode_strict (audio, audio_len);
+  if (bytes == NULL)
+    return NULL;
+  if (id)
+    *event_id = g_strndup (id, n_id);
+  return bytes;
+}
+
+/* The largest output of one g_base64_encode_step () of @size bytes. */
+#define BASE64_STEP_MAX(size) (((size) / 3 + 1) * 4 + 4)
+
+gchar *
+model_protocol_build_audio_delta (const gchar * response_id,
+    const gchar * item_id, const guint8 * data, gsize size)
+{
+  gchar *event_id = model_protocol_new_id ("event");
+  GString *text = g_string_sized_new (200 + BASE64_STEP_MAX (size));
+  gint state = 0, save = 0;
+  gsize len;
+
+  /* the same members, in the same order, as realtime_build_output_audio_
+   * delta (); every string here is an id of base62 characters or base64,
+   * none needs escaping */
+  g_string_append_printf (text, "{\"event_id\":\"%s\","
+      "\"type\":\"response.output_audio.delta\",\"response_id\":\"%s\","
+      "\"item_id\":\"%s\",\"output_index\":0,\"content_index\":0,"
+      "\"delta\":\"", event_id, response_id, item_id);
+  len = text->len;
+  g_string_set_size (text, len + BASE64_STEP_MAX (size));
+  len += g_base64_encode_step (data, size, FALSE, text->str + len, &state,
+      &save);
+  len += g_base64_encode_close (FALSE, text->str + len, &state, &save);
+  g_string_truncate (text, len);
+  g_string_append (text, "\"}");
+  g_free (event_id);
+  return g_string_free (text, FALSE);
 }

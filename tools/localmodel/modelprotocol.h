@@ -50,6 +50,24 @@ gchar *model_protocol_event_to_text (JsonObject * event);
 JsonObject *model_protocol_parse_client (const gchar * text, gsize length,
     const gchar ** type, gchar ** event_id, ModelError * err);
 
+/* The fast path for input_audio_buffer.append (50 a second per call):
+ * accepts only the exact shape the elements send,
+ * {"type":"input_audio_buffer.append","audio":"<base64>"} optionally with
+ * ,"event_id":"<id>" (plain characters, no escapes) before the closing
+ * brace, with strict base64, and returns the decoded audio (and
+ * @event_id, owned, or NULL). Anything else returns NULL and is left to the
+ * full parser, which answers it like the real API. */
+GBytes *model_protocol_parse_append_fast (const gchar * text, gsize length,
+    gchar ** event_id);
+
+/* response.output_audio.delta written straight into one string (its
+ * base64 would cost more through a JSON tree than the rest of the
+ * response): the members of realtime_build_output_audio_delta (), an
+ * event_id like model_protocol_new_id ("event"). @response_id and @item_id
+ * must need no JSON escaping (the model's own ids). */
+gchar *model_protocol_build_audio_delta (const gchar * response_id,
+    const gchar * item_id, const guint8 * data, gsize size);
+
 /* Typed field access with real-API errors; @path is the parameter path
  * used in messages, e.g. "item_id" or "item.call_id". */
 gboolean model_protocol_get_string (JsonObject * obj, const gchar * name,

@@ -110,6 +110,9 @@ struct _ModelSession
   ModelVad vad;
   GArray *input;                /* gint16 24 kHz, starts at input_base */
   guint64 input_base;           /* sample index of input[0] */
+  guint64 input_kept_from;      /* sample index of the oldest audio kept;
+                                 * what is before it is dropped in bulk */
+  GArray *vad_events;           /* ModelVadEvent, reused per append */
   guint64 appends;
   gchar *speech_item_id;
   /* server VAD idle timeout, counted in input audio time: armed at

@@ -15,6 +15,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "benchcallers.h"
+#include "benchpoll.h"
 #include "benchsignal.h"
 #include "callsimaudio.h"
 #include "fakebridge.h"
@@ -64,7 +65,7 @@ GST_START_TEST (test_caller_hooks)
 
   /* bursts at 2 s and 4 s */
   bench_caller_layout_init (&layout, 4600);
-  callers = bench_callers_start (url, 1, 0, &layout, NULL);
+  callers = bench_callers_start (url, 1, 0, &layout, 1, NULL, NULL);
   fail_unless (bench_callers_wait (callers, g_get_monotonic_time () +
           30 * G_TIME_SPAN_SECOND), "the call did not end");
   bench_callers_stop (callers);
@@ -104,6 +105,65 @@ GST_START_TEST (test_caller_hooks)
   /* heard onsets: the marker, the last bit (after 11 silent frames), the
    * two bursts */
   fail_unless_equals_int (c->heard_onsets_us->len, 4);
+
+  bench_callers_free (callers);
+  g_free (url);
+  fake_bridge_free (bridge);
+}
+
+GST_END_TEST;
+
+/* Calls spread over two loop threads (polled with epoll) share the start
+ * grid and all complete, each with its own hooks' data. */
+GST_START_TEST (test_caller_shards)
+{
+  FakeBridge *bridge = fake_bridge_new (script_echo);
+  gchar *url = fake_bridge_get_url (bridge);
+  BenchCallerLayout layout;
+  BenchCallers *callers;
+  guint i;
+
+  /* one burst, at 2 s */
+  bench_caller_layout_init (&layout, 2600);
+  callers = bench_callers_start (url, 3, 20, &layout, 2, bench_epoll_poll,
+      NULL);
+  fail_unless (bench_callers_wait (callers, g_get_monotonic_time () +
+          60 * G_TIME_SPAN_SECOND), "the calls did not end");
+  bench_callers_stop (callers);
+
+  fail_unless_equals_int (bench_callers_get_n (callers), 3);
+  for (i = 0; i < 3; i++) {
+    BenchCaller *c = bench_callers_get (callers, i);
+    gint64 sent = g_array_index (c->burst_sent_us, gint64, 0);
+
+    fail_unless (c->finished && c->ok, "call %u failed: %s", i + 1, c->failure);
+    fail_unless_equals_int (c->number, i + 1);
+    fail_unless (c->frames_sent >= layout.total_frames);
+    fail_unless (sent > c->start_sent_us, "call %u: burst not sent", i + 1);
+    /* its echo came back on the call's own connection */
+    fail_unless (c->heard_onsets_us->len >= 2, "call %u: %u onsets heard",
+        i + 1, c->heard_onsets_us->len);
+    fail_unless (g_array_index (c->heard_onsets_us, gint64,
+            c->heard_onsets_us->len - 1) >= sent);
+  }
+  /* both threads ticked on the 10 ms grid from the origin on, never
+   * before a tick was due */
+  {
+    GArray *lags = g_array_new (FALSE, FALSE, sizeof (gdouble));
+    gint64 origin = bench_callers_get_origin (callers);
+
+    bench_callers_get_tick_lags (callers, origin, origin + 2000 * MS, lags);
+    /* 200 ticks each in 2 s; a loaded machine may merge a few late ones */
+    fail_unless (lags->len > 2 * 100, "%u ticks", lags->len);
+    for (i = 0; i < lags->len; i++)
+      fail_unless (g_array_index (lags, gdouble, i) >= 0);
+    g_array_unref (lags);
+  }
+  /* started one stagger apart, on either thread */
+  fail_unless (bench_callers_get (callers, 1)->start_sent_us >
+      bench_callers_get (callers, 0)->start_sent_us);
+  fail_unless (bench_callers_get (callers, 2)->start_sent_us >
+      bench_callers_get (callers, 1)->start_sent_us);
 
   bench_callers_free (callers);
   g_free (url);
@@ -236,6 +296,49 @@ GST_START_TEST (test_model_hooks_and_answer_tone)
 
 GST_END_TEST;
 
+/* Two models on one port (SO_REUSEPORT, each on its own thread, polled
+ * with epoll): the kernel spreads the connections over both, and each
+ * session is a complete one on whichever model took it. */
+GST_START_TEST (test_models_share_port)
+{
+  LocalModelOptions opts;
+  LocalModel *models[2];
+  LocalModelStats stats[2];
+  TestClient *clients[24];
+  guint i;
+
+  local_model_options_init (&opts);
+  opts.reuse_port = TRUE;
+  opts.poll_func = bench_epoll_poll;
+  models[0] = test_model_start (&opts);
+  opts.port = local_model_get_port (models[0]);
+  models[1] = test_model_start (&opts);
+  fail_unless_equals_int (local_model_get_port (models[1]), opts.port);
+
+  /* 24 connections: all on one model by chance is 2^-23 */
+  for (i = 0; i < G_N_ELEMENTS (clients); i++) {
+    clients[i] = test_model_connect (models[0]);
+    test_session_update (clients[i], "{\"type\":\"audio/pcmu\"}", NULL);
+  }
+  for (i = 0; i < 2; i++)
+    local_model_get_stats (models[i], &stats[i]);
+  fail_unless_equals_int (stats[0].sessions_total + stats[1].sessions_total,
+      G_N_ELEMENTS (clients));
+  fail_unless_equals_int (stats[0].session_updates + stats[1].session_updates,
+      G_N_ELEMENTS (clients));
+  fail_unless (stats[0].sessions_total > 0 && stats[1].sessions_total > 0,
+      "%u and %u sessions", stats[0].sessions_total, stats[1].sessions_total);
+  for (i = 0; i < 2; i++)
+    local_model_stats_clear (&stats[i]);
+
+  for (i = 0; i < G_N_ELEMENTS (clients); i++)
+    test_client_free (clients[i]);
+  local_model_free (models[0]);
+  local_model_free (models[1]);
+}
+
+GST_END_TEST;
+
 static Suite *
 bench_probes_suite (void)
 {
@@ -246,6 +349,8 @@ bench_probes_suite (void)
   tcase_add_checked_fixture (tc, test_net_start, test_net_stop);
   tcase_add_test (tc, test_caller_hooks);
   tcase_add_test (tc, test_model_hooks_and_answer_tone);
+  tcase_add_test (tc, test_caller_shards);
+  tcase_add_test (tc, test_models_share_port);
   return s;
 }
 

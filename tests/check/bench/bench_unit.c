@@ -15,7 +15,11 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <unistd.h>
+#include <glib-unix.h>
+
 #include "benchlauncher.h"
+#include "benchpoll.h"
 #include "benchsignal.h"
 #include "callsimaudio.h"
 
@@ -240,6 +244,179 @@ GST_START_TEST (test_proc_parse)
 
 GST_END_TEST;
 
+/* ---- the epoll GPollFunc ---------------------------------------------- */
+
+static void
+make_pipe (gint fds[2])
+{
+  fail_unless (g_unix_open_pipe (fds, FD_CLOEXEC, NULL));
+}
+
+/* Same answers as poll(): what is ready, per entry, including two entries
+ * for one fd, and G_IO_NVAL for a closed fd. */
+GST_START_TEST (test_epoll_like_poll)
+{
+  gint a[2], b[2];
+  GPollFD fds[4];
+  gint n;
+  gint64 deadline;
+
+  make_pipe (a);
+  make_pipe (b);
+  fds[0] = (GPollFD) {
+  a[0], G_IO_IN, 0};
+  fds[1] = (GPollFD) {
+  b[0], G_IO_IN, 0};
+  fds[2] = (GPollFD) {
+  b[1], G_IO_OUT, 0};
+  fds[3] = (GPollFD) {
+  b[1], G_IO_IN, 0};
+
+  /* only b's write end is ready (writable), in its G_IO_OUT entry only */
+  n = bench_epoll_poll (fds, 4, 0);
+  fail_unless_equals_int (n, 1);
+  fail_unless_equals_int (fds[0].revents, 0);
+  fail_unless_equals_int (fds[1].revents, 0);
+  fail_unless_equals_int (fds[2].revents, G_IO_OUT);
+  fail_unless_equals_int (fds[3].revents, 0);
+
+  fail_unless_equals_int (write (a[1], "x", 1), 1);
+  n = bench_epoll_poll (fds, 4, 1000);
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_int (fds[0].revents, G_IO_IN);
+  fail_unless_equals_int (fds[2].revents, G_IO_OUT);
+
+  /* level-triggered: still readable until read */
+  n = bench_epoll_poll (fds, 1, 0);
+  fail_unless_equals_int (n, 1);
+  fail_unless_equals_int (fds[0].revents, G_IO_IN);
+
+  /* the writer gone: HUP, reported although not asked for */
+  close (a[1]);
+  fail_unless_equals_int (read (a[0], (gchar[1]) {
+          0}, 1), 1);
+  n = bench_epoll_poll (fds, 2, 1000);
+  fail_unless_equals_int (n, 1);
+  fail_unless (fds[0].revents & G_IO_HUP);
+  fail_unless_equals_int (fds[1].revents, 0);
+
+  /* a closed fd: G_IO_NVAL like poll(), once the sweep has seen it (the
+   * kernel dropped it from the set silently); generous deadline */
+  close (a[0]);
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  do {
+    n = bench_epoll_poll (fds, 2, 50);
+  } while (n == 0 && g_get_monotonic_time () < deadline);
+  fail_unless_equals_int (n, 1);
+  fail_unless_equals_int (fds[0].revents, G_IO_NVAL);
+
+  /* nothing ready: the timeout passes */
+  n = bench_epoll_poll (&fds[1], 1, 10);
+  fail_unless_equals_int (n, 0);
+  fail_unless_equals_int (fds[1].revents, 0);
+
+  close (b[0]);
+  close (b[1]);
+}
+
+GST_END_TEST;
+
+/* An fd left out of a poll is dropped from the set (it reports nothing
+ * then) and registered again when it comes back; an fd number closed and
+ * reused between two polls is repaired by the sweep. */
+GST_START_TEST (test_epoll_set_changes)
+{
+  gint a[2], b[2], c[2];
+  GPollFD fd;
+  gint n, reused_read;
+  gint64 deadline;
+
+  make_pipe (a);
+  make_pipe (b);
+  fd = (GPollFD) {
+  a[0], G_IO_IN, 0};
+  n = bench_epoll_poll (&fd, 1, 0);
+  fail_unless_equals_int (n, 0);
+
+  /* a poll without a[0]; then a[0] again, now readable */
+  fail_unless_equals_int (write (a[1], "x", 1), 1);
+  fd = (GPollFD) {
+  b[0], G_IO_IN, 0};
+  fail_unless_equals_int (bench_epoll_poll (&fd, 1, 0), 0);
+  fd = (GPollFD) {
+  a[0], G_IO_IN, 0};
+  fail_unless_equals_int (bench_epoll_poll (&fd, 1, 1000), 1);
+  fail_unless_equals_int (fd.revents, G_IO_IN);
+
+  /* a[0] closed and its number reused at once by a new pipe, with data:
+   * reported once the sweep has repaired the registration (generous
+   * deadline: the sweep runs every BENCH_POLL_SWEEP_US) */
+  reused_read = a[0];
+  close (a[0]);
+  close (a[1]);
+  make_pipe (c);
+  if (c[0] != reused_read) {
+    /* the number went to the write end: use that end's readiness */
+    fd = (GPollFD) {
+    reused_read, c[0] == reused_read ? G_IO_IN : G_IO_OUT, 0};
+  } else {
+    fail_unless_equals_int (write (c[1], "y", 1), 1);
+  }
+  deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  do {
+    n = bench_epoll_poll (&fd, 1, 50);
+  } while (n == 0 && g_get_monotonic_time () < deadline);
+  fail_unless_equals_int (n, 1);
+  fail_unless (fd.revents != 0 && !(fd.revents & G_IO_NVAL));
+
+  close (b[0]);
+  close (b[1]);
+  close (c[0]);
+  close (c[1]);
+}
+
+GST_END_TEST;
+
+static gboolean
+on_readable (GIOChannel * channel, GIOCondition condition, gpointer data)
+{
+  gboolean *seen = data;
+
+  *seen = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* As a GMainContext's poll function: sources fire as with GLib's own. */
+GST_START_TEST (test_epoll_main_context)
+{
+  GMainContext *context = g_main_context_new ();
+  GIOChannel *channel;
+  GSource *source;
+  gboolean seen = FALSE;
+  gint p[2];
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  g_main_context_set_poll_func (context, bench_epoll_poll);
+  make_pipe (p);
+  channel = g_io_channel_unix_new (p[0]);
+  source = g_io_create_watch (channel, G_IO_IN);
+  g_source_set_callback (source, (GSourceFunc) on_readable, &seen, NULL);
+  g_source_attach (source, context);
+  fail_unless_equals_int (write (p[1], "z", 1), 1);
+  while (!seen && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  fail_unless (seen);
+
+  g_source_destroy (source);
+  g_source_unref (source);
+  g_io_channel_unref (channel);
+  close (p[0]);
+  close (p[1]);
+  g_main_context_unref (context);
+}
+
+GST_END_TEST;
+
 static Suite *
 bench_unit_suite (void)
 {
@@ -253,6 +430,9 @@ bench_unit_suite (void)
   tcase_add_test (tc, test_onset_needs_quiet);
   tcase_add_test (tc, test_percentiles);
   tcase_add_test (tc, test_proc_parse);
+  tcase_add_test (tc, test_epoll_like_poll);
+  tcase_add_test (tc, test_epoll_set_changes);
+  tcase_add_test (tc, test_epoll_main_context);
   return s;
 }
 

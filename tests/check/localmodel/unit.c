@@ -246,6 +246,137 @@ GST_START_TEST (test_decimation_lowpass)
 
 GST_END_TEST;
 
+/* The append fast path takes exactly the elements' shape and gives the
+ * same audio as the full parser; everything else is left to that parser. */
+GST_START_TEST (test_append_fast_path)
+{
+  static const gchar *const refused[] = {
+    /* another key order, extra keys, whitespace, another type */
+    "{\"audio\":\"AAEC\",\"type\":\"input_audio_buffer.append\"}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\",\"x\":1}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\" }",
+    "{\"type\":\"input_audio_buffer.commit\",\"audio\":\"AAEC\"}",
+    /* bad base64: length, stray padding, escapes, unterminated */
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAE\"}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"A=EC\"}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AA\\/C\"}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\"",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\"}}",
+    /* an event id with an escape, or not a string */
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\","
+        "\"event_id\":\"a\\\"b\"}",
+    "{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\","
+        "\"event_id\":7}",
+  };
+  const guint8 pcm[] = { 0x00, 0x01, 0x02, 0xff, 0x7f };
+  gchar *b64 = g_base64_encode (pcm, sizeof pcm);
+  gchar *text = g_strdup_printf ("{\"type\":\"input_audio_buffer.append\","
+      "\"audio\":\"%s\"}", b64);
+  gchar *with_id = g_strdup_printf ("{\"type\":\"input_audio_buffer.append\","
+      "\"audio\":\"%s\",\"event_id\":\"evt_1 x\"}", b64);
+  RealtimeClientEvent *full;
+  gchar *event_id = NULL;
+  GBytes *audio;
+  guint i;
+
+  audio = model_protocol_parse_append_fast (text, strlen (text), &event_id);
+  fail_unless (audio != NULL);
+  fail_unless (event_id == NULL);
+  full = realtime_client_event_parse (text, -1, NULL);
+  fail_unless (full != NULL && full->audio != NULL);
+  fail_unless (g_bytes_equal (audio, full->audio));
+  fail_unless_equals_int (g_bytes_get_size (audio), sizeof pcm);
+  realtime_client_event_free (full);
+  g_bytes_unref (audio);
+
+  audio = model_protocol_parse_append_fast (with_id, strlen (with_id),
+      &event_id);
+  fail_unless (audio != NULL);
+  fail_unless_equals_string (event_id, "evt_1 x");
+  fail_unless_equals_int (g_bytes_get_size (audio), sizeof pcm);
+  g_bytes_unref (audio);
+  g_free (event_id);
+
+  /* the whole message is needed: no prefix of it passes */
+  for (i = 0; i < strlen (text); i++) {
+    audio = model_protocol_parse_append_fast (text, i, &event_id);
+    fail_unless (audio == NULL, "prefix of %u bytes accepted", i);
+    fail_unless (event_id == NULL);
+  }
+  for (i = 0; i < G_N_ELEMENTS (refused); i++) {
+    audio = model_protocol_parse_append_fast (refused[i],
+        strlen (refused[i]), &event_id);
+    fail_unless (audio == NULL, "accepted: %s", refused[i]);
+    fail_unless (event_id == NULL);
+  }
+  g_free (text);
+  g_free (with_id);
+  g_free (b64);
+}
+
+GST_END_TEST;
+
+static GList *
+member_names (const gchar * text)
+{
+  JsonParser *parser = json_parser_new ();
+  GList *names, *l;
+
+  fail_unless (json_parser_load_from_data (parser, text, -1, NULL));
+  names = json_object_get_members (json_node_get_object
+      (json_parser_get_root (parser)));
+  /* the object's own strings: copied before the parser goes */
+  for (l = names; l; l = l->next)
+    l->data = g_strdup (l->data);
+  g_object_unref (parser);
+  return names;
+}
+
+/* The directly written delta is the elements' delta: same members in the
+ * same order, and the elements' parser reads back the ids and the audio. */
+GST_START_TEST (test_audio_delta_builder)
+{
+  guint8 audio[4801];
+  gchar *fast, *reference;
+  RealtimeServerEvent *ev;
+  GList *a, *b, *l, *m;
+  guint i;
+
+  for (i = 0; i < sizeof audio; i++)
+    audio[i] = (guint8) (i * 7 + 3);
+  fast = model_protocol_build_audio_delta ("resp_A1", "item_B2", audio,
+      sizeof audio);
+  reference = realtime_build_output_audio_delta ("resp_A1", "item_B2", audio,
+      sizeof audio);
+
+  ev = realtime_server_event_parse (fast, -1, NULL);
+  fail_unless (ev != NULL);
+  fail_unless_equals_int (ev->type, REALTIME_SERVER_OUTPUT_AUDIO_DELTA);
+  fail_unless_equals_string (ev->response_id, "resp_A1");
+  fail_unless_equals_string (ev->item_id, "item_B2");
+  fail_unless_equals_int (ev->output_index, 0);
+  fail_unless_equals_int (ev->content_index, 0);
+  fail_unless (ev->audio != NULL);
+  fail_unless_equals_int (g_bytes_get_size (ev->audio), sizeof audio);
+  fail_unless (memcmp (g_bytes_get_data (ev->audio, NULL), audio,
+          sizeof audio) == 0);
+  realtime_server_event_free (ev);
+
+  a = member_names (fast);
+  b = member_names (reference);
+  fail_unless_equals_int (g_list_length (a), g_list_length (b));
+  for (l = a, m = b; l && m; l = l->next, m = m->next)
+    fail_unless_equals_string (l->data, m->data);
+  g_list_free_full (a, g_free);
+  g_list_free_full (b, g_free);
+  fail_unless (g_str_has_prefix (fast, "{\"event_id\":\"event_"));
+  g_free (fast);
+  g_free (reference);
+}
+
+GST_END_TEST;
+
 static Suite *
 localmodel_unit_suite (void)
 {
@@ -258,6 +389,8 @@ localmodel_unit_suite (void)
   tcase_add_test (tc, test_vad);
   tcase_add_test (tc, test_protocol);
   tcase_add_test (tc, test_decimation_lowpass);
+  tcase_add_test (tc, test_append_fast_path);
+  tcase_add_test (tc, test_audio_delta_builder);
   return s;
 }
 
