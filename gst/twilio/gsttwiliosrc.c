@@ -85,11 +85,10 @@
 
 #include <string.h>
 
-#include "gsttwiliosrc.h"
-#include "gsttwiliostream.h"
+#include "gsttwiliosrcprivate.h"
 #include "twilioprotocol.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_twilio_src_debug);
+GST_DEBUG_CATEGORY (gst_twilio_src_debug);
 #define GST_CAT_DEFAULT gst_twilio_src_debug
 
 enum
@@ -112,54 +111,6 @@ enum
 #define DEFAULT_ADDRESS "0.0.0.0"
 #define DEFAULT_PATH "/call"
 #define DEFAULT_LATENCY_MS 60
-/* Timestamp jitter below half a frame is not a gap. */
-#define TOLERANCE_SAMPLES (TWILIO_SAMPLE_RATE / 100)
-/* Longer gaps are not filled (DISCONT instead). */
-#define MAX_FILL_SAMPLES (60 * TWILIO_SAMPLE_RATE)
-/* Contiguous media found queued together go out as one buffer of at most
- * this much audio (a backlog after a stall is caught up in few pushes). */
-#define MAX_MERGE_SAMPLES (TWILIO_SAMPLE_RATE / 5)
-
-struct _GstTwilioSrc
-{
-  GstElement parent;
-
-  GstPad *srcpad;
-
-  /* properties, GST_OBJECT_LOCK */
-  gchar *stream_name;
-  gint port;
-  gint current_port;
-  gchar *address;
-  gchar *path;
-  gchar *auth_token;
-  gchar *public_url;
-  guint max_message_size;
-  guint latency_ms;
-  GMainContext *loop_context;   /* from the gst-realtime-bridge.loop context */
-
-  /* set in start () or when a connection is handed over; released in
-   * stop () */
-  GstTwilioStream *stream;
-
-  /* state, @lock; @cond wakes the threaded mode's task */
-  GMutex lock;
-  GCond cond;
-  gboolean loop_driven;         /* decided in start () */
-  gboolean playing;
-  gboolean flushing;
-  GSource *catch_up;            /* loop-driven: pushes what came before PLAYING */
-
-  /* pushing: the task or the call loop, under the pad's STREAM_LOCK */
-  GQueue pending;               /* items handed over, not consumed yet */
-  gboolean need_start_events;
-  gboolean finished;            /* EOS pushed or a fatal error: no more pushes */
-  gboolean have_first;
-  gint64 origin;                /* Twilio time (samples) of offset 0 */
-  guint64 next_offset;          /* samples pushed so far, incl. silence */
-  GstClockTime base_pts;
-  gboolean discont;
-};
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC, GST_PAD_ALWAYS,
@@ -183,8 +134,6 @@ static void gst_twilio_src_set_context (GstElement * element,
     GstContext * context);
 static gboolean gst_twilio_src_send_event (GstElement * element,
     GstEvent * event);
-static gboolean gst_twilio_src_activate_mode (GstPad * pad, GstObject * parent,
-    GstPadMode mode, gboolean active);
 static gboolean gst_twilio_src_src_query (GstPad * pad, GstObject * parent,
     GstQuery * query);
 static gboolean gst_twilio_src_src_event (GstPad * pad, GstObject * parent,
@@ -476,347 +425,6 @@ gst_twilio_src_get_property (GObject * object, guint prop_id, GValue * value,
   GST_OBJECT_UNLOCK (self);
 }
 
-static GstClockTime
-current_running_time (GstTwilioSrc * self)
-{
-  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
-  GstClockTime now, base;
-
-  if (clock == NULL)
-    return 0;
-  now = gst_clock_get_time (clock);
-  base = gst_element_get_base_time (GST_ELEMENT (self));
-  gst_object_unref (clock);
-  return now > base ? now - base : 0;
-}
-
-static GstBuffer *
-make_buffer (GstTwilioSrc * self, GstTwilioStreamItem * item)
-{
-  gsize size;
-  const guint8 *data = g_bytes_get_data (item->payload, &size);
-  guint64 fill = 0;
-  GstBuffer *buf;
-  GstMapInfo map;
-
-  if (item->has_timestamp) {
-    gint64 twilio_samples = (gint64) item->timestamp_ms * 8;
-    gint64 target;
-
-    if (!self->have_first) {
-      self->have_first = TRUE;
-      self->origin = twilio_samples;
-      self->base_pts = current_running_time (self);
-    }
-    target = twilio_samples - self->origin;
-    if (target > (gint64) self->next_offset + TOLERANCE_SAMPLES) {
-      guint64 gap = target - self->next_offset;
-
-      if (gap <= MAX_FILL_SAMPLES) {
-        fill = gap;
-        GST_DEBUG_OBJECT (self, "filling a gap of %" G_GUINT64_FORMAT
-            " samples at Twilio time %" G_GUINT64_FORMAT " ms", gap,
-            item->timestamp_ms);
-      } else {
-        GST_WARNING_OBJECT (self, "timestamp jumped by %" G_GUINT64_FORMAT
-            " ms; not filled", gap / 8);
-        self->next_offset = target;
-        self->discont = TRUE;
-      }
-    } else if (target < (gint64) self->next_offset - TOLERANCE_SAMPLES) {
-      /* Overlap: keep our continuous timeline, follow Twilio's from here. */
-      GST_DEBUG_OBJECT (self, "timestamp went back by %" G_GINT64_FORMAT
-          " samples", (gint64) self->next_offset - target);
-      self->origin = twilio_samples - (gint64) self->next_offset;
-    }
-  } else if (!self->have_first) {
-    self->have_first = TRUE;
-    self->origin = 0;
-    self->base_pts = current_running_time (self);
-  }
-
-  if (fill == 0) {
-    /* The common case: the decoded payload becomes the buffer, no copy. */
-    buf = gst_buffer_new_wrapped_bytes (item->payload);
-  } else {
-    buf = gst_buffer_new_allocate (NULL, fill + size, NULL);
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    memset (map.data, TWILIO_MULAW_SILENCE, fill);
-    memcpy (map.data + fill, data, size);
-    gst_buffer_unmap (buf, &map);
-  }
-
-  GST_BUFFER_OFFSET (buf) = self->next_offset;
-  GST_BUFFER_OFFSET_END (buf) = self->next_offset + fill + size;
-  GST_BUFFER_PTS (buf) = self->base_pts +
-      gst_util_uint64_scale_int (self->next_offset, GST_SECOND,
-      TWILIO_SAMPLE_RATE);
-  GST_BUFFER_DURATION (buf) = self->base_pts +
-      gst_util_uint64_scale_int (GST_BUFFER_OFFSET_END (buf), GST_SECOND,
-      TWILIO_SAMPLE_RATE) - GST_BUFFER_PTS (buf);
-  if (self->discont) {
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
-    self->discont = FALSE;
-  }
-  self->next_offset = GST_BUFFER_OFFSET_END (buf);
-  return buf;
-}
-
-/* Whether make_buffer () would place @item right after the audio pushed so
- * far, neither filling a gap nor moving the timeline: then it can share the
- * previous buffer with timestamps unchanged. */
-static gboolean
-continues_timeline (GstTwilioSrc * self, GstTwilioStreamItem * item)
-{
-  gint64 target;
-
-  if (item->type != GST_TWILIO_STREAM_ITEM_MEDIA
-      || g_bytes_get_size (item->payload) == 0)
-    return FALSE;
-  if (!item->has_timestamp)
-    return TRUE;
-  target = (gint64) item->timestamp_ms * 8 - self->origin;
-  return ABS (target - (gint64) self->next_offset) <= TOLERANCE_SAMPLES;
-}
-
-/* Appends the contiguous media queued behind the one just made into @buf:
- * one push downstream (and one hand-off further on) for a whole batch. */
-static GstBuffer *
-append_contiguous_media (GstTwilioSrc * self, GstBuffer * buf)
-{
-  GstTwilioStreamItem *item;
-
-  while ((item = g_queue_peek_head (&self->pending))
-      && continues_timeline (self, item)
-      && GST_BUFFER_OFFSET_END (buf) - GST_BUFFER_OFFSET (buf) +
-      g_bytes_get_size (item->payload) <= MAX_MERGE_SAMPLES) {
-    gsize size = g_bytes_get_size (item->payload);
-
-    g_queue_pop_head (&self->pending);
-    buf = gst_buffer_append (buf, gst_buffer_new_wrapped_bytes (item->payload));
-    GST_BUFFER_OFFSET_END (buf) += size;
-    GST_BUFFER_DURATION (buf) = self->base_pts +
-        gst_util_uint64_scale_int (GST_BUFFER_OFFSET_END (buf), GST_SECOND,
-        TWILIO_SAMPLE_RATE) - GST_BUFFER_PTS (buf);
-    self->next_offset = GST_BUFFER_OFFSET_END (buf);
-    gst_twilio_stream_item_free (item);
-  }
-  return buf;
-}
-
-/* ---- pushing (the task or the call loop, STREAM_LOCK held) ------------ */
-
-static gboolean
-is_playing (GstTwilioSrc * self)
-{
-  gboolean playing;
-
-  g_mutex_lock (&self->lock);
-  playing = self->playing && !self->flushing;
-  g_mutex_unlock (&self->lock);
-  return playing;
-}
-
-/* stream-start, caps and a TIME segment, before the first buffer or EOS. */
-static void
-push_start_events (GstTwilioSrc * self)
-{
-  GstEvent *event;
-  GstCaps *caps;
-  GstSegment segment;
-  gchar *stream_id;
-
-  if (!self->need_start_events)
-    return;
-  self->need_start_events = FALSE;
-
-  stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
-  event = gst_event_new_stream_start (stream_id);
-  gst_event_set_group_id (event, gst_util_group_id_next ());
-  gst_pad_push_event (self->srcpad, event);
-  g_free (stream_id);
-
-  caps = gst_pad_get_pad_template_caps (self->srcpad);
-  gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
-  gst_caps_unref (caps);
-
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
-}
-
-static void
-push_eos (GstTwilioSrc * self)
-{
-  push_start_events (self);
-  gst_pad_push_event (self->srcpad, gst_event_new_eos ());
-}
-
-/* Turns one item (taken from the head of `pending`; contiguous media behind
- * it may join it) into a buffer or EOS and pushes it. */
-static GstFlowReturn
-handle_item (GstTwilioSrc * self, GstTwilioStreamItem * item)
-{
-  GstBuffer *buf;
-
-  switch (item->type) {
-    case GST_TWILIO_STREAM_ITEM_MEDIA:
-      if (g_bytes_get_size (item->payload) == 0) {
-        gst_twilio_stream_item_free (item);
-        return GST_FLOW_OK;
-      }
-      push_start_events (self);
-      buf = make_buffer (self, item);
-      gst_twilio_stream_item_free (item);
-      buf = append_contiguous_media (self, buf);
-      return gst_pad_push (self->srcpad, buf);
-    case GST_TWILIO_STREAM_ITEM_END:
-    case GST_TWILIO_STREAM_ITEM_EOS:
-      GST_INFO_OBJECT (self, "%s", item->type == GST_TWILIO_STREAM_ITEM_END ?
-          "call ended" : "EOS requested");
-      gst_twilio_stream_item_free (item);
-      push_eos (self);
-      return GST_FLOW_EOS;
-    case GST_TWILIO_STREAM_ITEM_ERROR:
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-          ("Twilio sent a media format this element cannot handle"),
-          ("%s", item->error->message));
-      gst_twilio_stream_item_free (item);
-      push_eos (self);
-      self->finished = TRUE;
-      return GST_FLOW_ERROR;
-  }
-  g_assert_not_reached ();
-  return GST_FLOW_ERROR;
-}
-
-/* Pushes what is pending, in order, while PLAYING. Returns FALSE once the
- * stream is over for this element (EOS, error): nothing is pushed after. */
-static gboolean
-push_pending (GstTwilioSrc * self)
-{
-  GstTwilioStreamItem *item;
-  GstFlowReturn ret = GST_FLOW_OK;
-
-  if (self->finished)
-    return FALSE;
-  while (ret == GST_FLOW_OK && is_playing (self)
-      && (item = g_queue_pop_head (&self->pending)))
-    ret = handle_item (self, item);
-
-  if (ret == GST_FLOW_OK)
-    return TRUE;
-  if (ret == GST_FLOW_FLUSHING) {
-    /* Our pad is being deactivated (or downstream flushes): a state
-     * change, not an error. */
-    GST_DEBUG_OBJECT (self, "flushing");
-    return TRUE;
-  }
-  /* A fatal item posted its error already (self->finished); downstream's
-   * failures are reported like GstBaseSrc does. */
-  if (!self->finished && (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)) {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
-    push_eos (self);
-  }
-  GST_DEBUG_OBJECT (self, "stopped pushing: %s", gst_flow_get_name (ret));
-  self->finished = TRUE;
-  return FALSE;
-}
-
-/* Threaded default: the pad's task waits until PLAYING with something
- * queued, and every wait wakes on flushing. */
-static void
-gst_twilio_src_loop (gpointer user_data)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (user_data);
-  gboolean go_on = TRUE;
-
-  g_mutex_lock (&self->lock);
-  while (!self->flushing && !self->playing)
-    g_cond_wait (&self->cond, &self->lock);
-  go_on = !self->flushing;
-  g_mutex_unlock (&self->lock);
-
-  /* One wake-up takes everything queued; the next waits only once all of
-   * it has been pushed. */
-  if (go_on && g_queue_is_empty (&self->pending))
-    go_on = gst_twilio_stream_pop_items (self->stream, &self->pending) ==
-        GST_FLOW_OK;
-  if (go_on)
-    go_on = push_pending (self);
-  if (!go_on)
-    gst_pad_pause_task (self->srcpad);
-}
-
-/* Loop-driven: on the call loop, from the stream (items queued) or from
- * the catch-up source (PLAYING reached). */
-static void
-push_from_loop (GstTwilioSrc * self)
-{
-  gboolean active;
-
-  GST_PAD_STREAM_LOCK (self->srcpad);
-  g_mutex_lock (&self->lock);
-  active = self->loop_driven && !self->flushing && self->stream != NULL;
-  g_mutex_unlock (&self->lock);
-  /* Not PLAYING: the items wait in the stream, in order. */
-  if (active && is_playing (self)) {
-    gst_twilio_stream_take_items (self->stream, &self->pending);
-    push_pending (self);
-  }
-  GST_PAD_STREAM_UNLOCK (self->srcpad);
-}
-
-static void
-on_items_queued (GstElement * element)
-{
-  push_from_loop (GST_TWILIO_SRC (element));
-}
-
-static gboolean
-catch_up_cb (gpointer user_data)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (user_data);
-
-  g_mutex_lock (&self->lock);
-  g_clear_pointer (&self->catch_up, g_source_unref);
-  g_mutex_unlock (&self->lock);
-  push_from_loop (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Loop-driven, on reaching PLAYING (from any thread): what came meanwhile
- * is pushed from the call loop, never from the state change. */
-static void
-schedule_catch_up (GstTwilioSrc * self)
-{
-  GSource *source;
-
-  g_mutex_lock (&self->lock);
-  if (self->catch_up == NULL && self->loop_context) {
-    source = g_idle_source_new ();
-    g_source_set_priority (source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (source, catch_up_cb, gst_object_ref (self),
-        gst_object_unref);
-    self->catch_up = source;
-    g_source_attach (source, self->loop_context);
-  }
-  g_mutex_unlock (&self->lock);
-}
-
-static void
-cancel_catch_up (GstTwilioSrc * self)
-{
-  GSource *source;
-
-  g_mutex_lock (&self->lock);
-  source = g_steal_pointer (&self->catch_up);
-  g_mutex_unlock (&self->lock);
-  if (source) {
-    g_source_destroy (source);
-    g_source_unref (source);
-  }
-}
-
 /* ---- states ------------------------------------------------------------ */
 
 /* Loop-driven when the application gave a call loop and the connection is
@@ -869,9 +477,7 @@ gst_twilio_src_start (GstTwilioSrc * self)
       g_main_context_ref (self->loop_context) : NULL;
   GST_OBJECT_UNLOCK (self);
 
-  self->have_first = FALSE;
-  self->next_offset = 0;
-  self->discont = TRUE;
+  gst_twilio_src_timeline_reset (&self->timeline);
   self->need_start_events = TRUE;
   self->finished = FALSE;
   gst_twilio_stream_set_src (self->stream, GST_ELEMENT (self));
@@ -922,7 +528,7 @@ gst_twilio_src_stop (GstTwilioSrc * self)
 {
   GstTwilioStream *stream;
 
-  cancel_catch_up (self);
+  gst_twilio_src_cancel_catch_up (self);
   GST_OBJECT_LOCK (self);
   stream = self->stream;
   self->stream = NULL;
@@ -939,49 +545,6 @@ gst_twilio_src_stop (GstTwilioSrc * self)
   g_mutex_lock (&self->lock);
   self->loop_driven = FALSE;
   g_mutex_unlock (&self->lock);
-}
-
-static void
-set_flushing (GstTwilioSrc * self, gboolean flushing)
-{
-  g_mutex_lock (&self->lock);
-  self->flushing = flushing;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  if (self->stream)
-    gst_twilio_stream_set_src_flushing (self->stream, flushing);
-}
-
-static gboolean
-gst_twilio_src_activate_mode (GstPad * pad, GstObject * parent,
-    GstPadMode mode, gboolean active)
-{
-  GstTwilioSrc *self = GST_TWILIO_SRC (parent);
-  gboolean loop_driven;
-
-  if (mode != GST_PAD_MODE_PUSH)
-    return FALSE;
-
-  g_mutex_lock (&self->lock);
-  loop_driven = self->loop_driven;
-  g_mutex_unlock (&self->lock);
-
-  if (active) {
-    set_flushing (self, FALSE);
-    if (loop_driven) {
-      gst_twilio_stream_set_items_func (self->stream, on_items_queued);
-      return TRUE;
-    }
-    return gst_pad_start_task (pad, gst_twilio_src_loop, self, NULL);
-  }
-
-  /* Wakes the task (or makes the call loop skip us), then waits until it
-   * is out of its iteration; the pad's STREAM_LOCK, taken after this by
-   * the deactivation, waits for a push from the call loop in progress. */
-  set_flushing (self, TRUE);
-  if (self->stream)
-    gst_twilio_stream_set_items_func (self->stream, NULL);
-  return loop_driven ? TRUE : gst_pad_stop_task (pad);
 }
 
 static GstStateChangeReturn
@@ -1003,7 +566,7 @@ gst_twilio_src_change_state (GstElement * element, GstStateChange transition)
       g_cond_broadcast (&self->cond);
       g_mutex_unlock (&self->lock);
       if (loop_driven)
-        schedule_catch_up (self);
+        gst_twilio_src_schedule_catch_up (self);
       break;
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       g_mutex_lock (&self->lock);
@@ -1076,8 +639,8 @@ gst_twilio_src_send_event (GstElement * element, GstEvent * event)
     g_mutex_lock (&self->lock);
     loop_driven = self->loop_driven;
     g_mutex_unlock (&self->lock);
-    if (ok && loop_driven && is_playing (self))
-      schedule_catch_up (self);
+    if (ok && loop_driven && gst_twilio_src_is_playing (self))
+      gst_twilio_src_schedule_catch_up (self);
     gst_event_unref (event);
     return ok;
   }

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 TwilioMessage *twilio_media_fast_parse (const gchar * json, gsize len,
     TwilioParseFlags flags);
 
-/* twilioprotocol.c: the JsonBuilder versions, used by twiliomedia.c for
+/* twilioprotocolbuild.c: the JsonBuilder versions, used by twiliomedia.c for
  * strings that need escaping. */
 gchar *twilio_build_media_slow (const gchar * stream_sid,
     const guint8 * data, gsize len);

@@ -61,7 +61,7 @@ struct _BridgeApp
   guint next_call_number;
 
   /* /logs: clients live on the main thread; events from the call loops
-   * reach them in batches (bridge-server.c). */
+   * reach them in batches (bridge-log-clients.c). */
   GPtrArray *log_clients;       /* BridgeLogClient */
   gint log_client_count;        /* atomic mirror of log_clients->len */
   GMutex fanout_lock;

@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One call of the launcher: a pipeline built from the template, every bus
- * message turned into a log event, the call's summary and metrics.
+ * message turned into a log event, the call's summary (counted by
+ * bridge-call-summary.c) and metrics.
  *
  * A call lives on its call loop (bridge-app.h): the loop's context owns the
  * Twilio WebSocket, the bus watch, the timers, and is handed to the
@@ -22,6 +23,7 @@
 #endif
 
 #include "bridge-call.h"
+#include "bridge-call-summary.h"
 
 #include <string.h>
 
@@ -56,25 +58,10 @@ struct _BridgeCall
 
   gint64 started_us;
   guint model_elements;
-  gboolean model_connected;
-  gchar *model_problem;         /* the last error or reconnect reason */
   gboolean failed;
   gchar *end_reason;
 
-  /* summary */
-  guint turns;                  /* caller turns the model answered */
-  gboolean turn_waiting;        /* speech stopped, no response yet */
-  guint responses;
-  guint transcripts;
-  guint truncations;
-  guint speech_started;
-  gint64 input_tokens;
-  gint64 output_tokens;
-  gint64 total_tokens;
-  guint latency_count;
-  gdouble latency_sum_ms;
-  gdouble latency_min_ms;
-  gdouble latency_max_ms;
+  BridgeCallSummary summary;    /* from the element messages */
 };
 
 static void call_teardown (BridgeCall * call, const gchar * reason);
@@ -267,72 +254,6 @@ on_twilio_start (BridgeCall * call, const GstStructure * s)
 static void call_hangup (BridgeCall * call, const gchar * reason);
 
 static void
-account_element_message (BridgeCall * call, const GstStructure * s)
-{
-  BridgeMetrics *m = call->app->metrics;
-  const gchar *name = gst_structure_get_name (s);
-
-  if (g_str_equal (name, "realtime-first-audio")) {
-    gdouble latency_ms;
-
-    if (gst_structure_get_double (s, "latency-ms", &latency_ms)
-        && latency_ms >= 0) {
-      bridge_metrics_turn_latency (m, latency_ms / 1000.0);
-      if (call->latency_count == 0 || latency_ms < call->latency_min_ms)
-        call->latency_min_ms = latency_ms;
-      if (call->latency_count == 0 || latency_ms > call->latency_max_ms)
-        call->latency_max_ms = latency_ms;
-      call->latency_count++;
-      call->latency_sum_ms += latency_ms;
-    }
-  } else if (g_str_equal (name, "realtime-response-done")) {
-    gint in = 0, out = 0, total = 0;
-
-    call->responses++;
-    gst_structure_get_int (s, "input-tokens", &in);
-    gst_structure_get_int (s, "output-tokens", &out);
-    gst_structure_get_int (s, "total-tokens", &total);
-    call->input_tokens += MAX (in, 0);
-    call->output_tokens += MAX (out, 0);
-    call->total_tokens += MAX (total, 0);
-    bridge_metrics_tokens (m, in, out);
-  } else if (g_str_equal (name, "realtime-speech-stopped")) {
-    call->turn_waiting = TRUE;
-  } else if (g_str_equal (name, "realtime-response-created")) {
-    /* A greeting or a second response to one turn (after a function call)
-     * is not another turn of the caller. */
-    if (call->turn_waiting)
-      call->turns++;
-    call->turn_waiting = FALSE;
-  } else if (g_str_equal (name, "realtime-connected")) {
-    call->model_connected = TRUE;
-  } else if (g_str_equal (name, "realtime-reconnecting")) {
-    g_free (call->model_problem);
-    call->model_problem = g_strdup (gst_structure_get_string (s, "reason"));
-  } else if (g_str_equal (name, "realtime-error")) {
-    const gchar *code = gst_structure_get_string (s, "code");
-
-    g_free (call->model_problem);
-    call->model_problem = g_strdup (gst_structure_get_string (s, "message"));
-
-    if (!code || !*code)
-      code = gst_structure_get_string (s, "type");
-    bridge_metrics_model_error (m, code);
-  } else if (g_str_equal (name, "realtime-truncated")) {
-    call->truncations++;
-  } else if (g_str_equal (name, "realtime-speech-started")) {
-    call->speech_started++;
-  } else if (g_str_equal (name, "realtime-transcript")) {
-    gboolean final = FALSE;
-
-    if (gst_structure_get_boolean (s, "final", &final) && final)
-      call->transcripts++;
-  } else if (g_str_equal (name, "twilio-start")) {
-    on_twilio_start (call, s);
-  }
-}
-
-static void
 recalculate_latency_async (GstElement * pipeline, gpointer user_data)
 {
   gst_bin_recalculate_latency (GST_BIN (pipeline));
@@ -426,8 +347,10 @@ handle_message (BridgeCall * call, GstMessage * msg)
       if (!s)
         break;
       name = gst_structure_get_name (s);
-      /* twilio-start names the call: account for it before logging. */
-      account_element_message (call, s);
+      bridge_call_summary_account (&call->summary, call->app->metrics, s);
+      /* twilio-start names the call: take the names before logging. */
+      if (g_str_equal (name, "twilio-start"))
+        on_twilio_start (call, s);
       if (bridge_log_enabled (call->app->log, level)) {
         JsonObject *fields = bridge_structure_to_json (s);
 
@@ -545,13 +468,14 @@ log_summary (BridgeCall * call)
   JsonObject *f = json_object_new ();
   gdouble duration_s = (g_get_monotonic_time () - call->started_us) / 1e6;
 
-  if (call->model_elements > 0 && !call->model_connected && !call->failed) {
+  if (call->model_elements > 0 && !call->summary.model_connected
+      && !call->failed) {
     /* A call that never reached its model did not do its job. */
     call->failed = TRUE;
     g_free (call->end_reason);
     call->end_reason = g_strdup_printf ("the Realtime model was never "
-        "connected%s%s", call->model_problem ? ": " : "",
-        call->model_problem ? call->model_problem : "");
+        "connected%s%s", call->summary.model_problem ? ": " : "",
+        call->summary.model_problem ? call->summary.model_problem : "");
   }
 
   json_object_set_string_member (f, "status",
@@ -559,22 +483,7 @@ log_summary (BridgeCall * call)
   json_object_set_string_member (f, "reason",
       call->end_reason ? call->end_reason : "ended");
   json_object_set_double_member (f, "duration-s", duration_s);
-  json_object_set_int_member (f, "turns", call->turns);
-  json_object_set_int_member (f, "responses", call->responses);
-  json_object_set_int_member (f, "transcripts", call->transcripts);
-  json_object_set_int_member (f, "speech-started", call->speech_started);
-  json_object_set_int_member (f, "truncations", call->truncations);
-  json_object_set_int_member (f, "input-tokens", call->input_tokens);
-  json_object_set_int_member (f, "output-tokens", call->output_tokens);
-  json_object_set_int_member (f, "total-tokens", call->total_tokens);
-  if (call->latency_count > 0) {
-    json_object_set_double_member (f, "latency-ms-avg",
-        call->latency_sum_ms / call->latency_count);
-    json_object_set_double_member (f, "latency-ms-min", call->latency_min_ms);
-    json_object_set_double_member (f, "latency-ms-max", call->latency_max_ms);
-  } else {
-    json_object_set_null_member (f, "latency-ms-avg");
-  }
+  bridge_call_summary_add_fields (&call->summary, f);
   /* Counted before it is told: whoever reads the event may look at the
    * metrics at once (from another thread). */
   bridge_metrics_call_ended (call->app->metrics, duration_s, call->failed);
@@ -665,7 +574,7 @@ bridge_call_free (BridgeCall * call)
   g_free (call->call_sid);
   g_free (call->stream_sid);
   g_free (call->end_reason);
-  g_free (call->model_problem);
+  bridge_call_summary_clear (&call->summary);
   g_free (call);
 }
 
