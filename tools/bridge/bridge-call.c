@@ -6,7 +6,7 @@
  * bridge-call-summary.c) and metrics.
  *
  * A call lives on its call loop (bridge-app.h): the loop's context owns the
- * Twilio WebSocket, the bus watch, the timers, and is handed to the
+ * Twilio WebSocket, the handling of bus messages, the timers, and is handed to the
  * elements as the gst-realtime-bridge.loop GstContext, so that the sources
  * push from that loop and the sinks send inline (docs/design.md), unless
  * --threaded-calls or a sink that syncs to the clock (which would stall the
@@ -38,6 +38,8 @@ typedef enum
 #define LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
 #define LOOP_CONTEXT_FIELD "main-context"
 
+typedef struct _BusDispatch BusDispatch;
+
 struct _BridgeCall
 {
   BridgeApp *app;
@@ -49,7 +51,7 @@ struct _BridgeCall
 
   GstElement *pipeline;
   GstBus *bus;
-  GSource *bus_watch;           /* on the loop's context */
+  BusDispatch *dispatch;        /* the bus's messages to the call's loop */
   gboolean start_failed;
   gboolean loop_driven;
   SoupWebsocketConnection *conn;
@@ -384,6 +386,101 @@ handle_message (BridgeCall * call, GstMessage * msg)
   }
 }
 
+
+/* Messages the sync handler passes stay queued on the bus and are handled
+ * on the call's loop by one idle source per batch. A bus watch would do the
+ * same but puts the bus's file descriptor and one more source into the
+ * loop's poll for the whole call: with hundreds of calls on a loop, that is
+ * a third of the file descriptors polled on every wake-up, for a few
+ * messages per call per second. */
+struct _BusDispatch
+{
+  gint ref_count;
+  gboolean verbose;
+  GMainContext *context;
+  GMutex lock;
+  GSource *pending;             /* lock */
+  BridgeCall *call;             /* loop only; NULL once the call is freed */
+  gboolean suspended;           /* loop only: tearing down */
+};
+
+static BusDispatch *
+bus_dispatch_ref (BusDispatch * dispatch)
+{
+  g_atomic_int_inc (&dispatch->ref_count);
+  return dispatch;
+}
+
+static void
+bus_dispatch_unref (gpointer data)
+{
+  BusDispatch *dispatch = data;
+
+  if (!g_atomic_int_dec_and_test (&dispatch->ref_count))
+    return;
+  g_main_context_unref (dispatch->context);
+  g_mutex_clear (&dispatch->lock);
+  g_free (dispatch);
+}
+
+static gboolean
+dispatch_messages (gpointer user_data)
+{
+  BusDispatch *dispatch = user_data;
+  BridgeCall *call = dispatch->call;
+  GstMessage *msg;
+
+  g_mutex_lock (&dispatch->lock);
+  g_clear_pointer (&dispatch->pending, g_source_unref);
+  g_mutex_unlock (&dispatch->lock);
+  /* tearing down: what is left is handled once the pipeline is down */
+  if (call == NULL || dispatch->suspended)
+    return G_SOURCE_REMOVE;
+  while ((msg = gst_bus_pop (call->bus))) {
+    handle_message (call, msg);
+    gst_message_unref (msg);
+    if (dispatch->suspended)
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread: the call's loop handles what is queued. */
+static void
+schedule_dispatch (BusDispatch * dispatch)
+{
+  GSource *source = NULL;
+
+  g_mutex_lock (&dispatch->lock);
+  if (dispatch->pending == NULL) {
+    source = dispatch->pending = g_idle_source_new ();
+    g_source_set_name (source, "bridge call messages");
+    g_source_set_callback (source, dispatch_messages,
+        bus_dispatch_ref (dispatch), bus_dispatch_unref);
+    g_source_ref (source);
+  }
+  g_mutex_unlock (&dispatch->lock);
+  if (source) {
+    g_source_attach (source, dispatch->context);
+    g_source_unref (source);
+  }
+}
+
+static void
+cancel_dispatch (BusDispatch * dispatch)
+{
+  GSource *source;
+
+  g_mutex_lock (&dispatch->lock);
+  source = dispatch->pending;
+  dispatch->pending = NULL;
+  g_mutex_unlock (&dispatch->lock);
+  if (source) {
+    g_source_destroy (source);
+    g_source_unref (source);
+  }
+}
+
 /* In the posting thread (streaming threads, and the main loop itself for
  * what the Twilio socket brings, e.g. a twilio-mark per mark echo): a
  * message that would only become a debug event, with --verbose off, is
@@ -394,22 +491,16 @@ handle_message (BridgeCall * call, GstMessage * msg)
 static GstBusSyncReply
 drop_unlogged_message (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
-  gboolean verbose = GPOINTER_TO_INT (user_data);
+  BusDispatch *dispatch = user_data;
 
-  if (verbose || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_LATENCY
-      || !g_str_equal (bridge_message_log_level (msg), "debug"))
+  if (dispatch->verbose || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_LATENCY
+      || !g_str_equal (bridge_message_log_level (msg), "debug")) {
+    /* queued on the bus by the time the loop looks */
+    schedule_dispatch (dispatch);
     return GST_BUS_PASS;
+  }
   gst_message_unref (msg);
   return GST_BUS_DROP;
-}
-
-static gboolean
-on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
-{
-  BridgeCall *call = user_data;
-
-  handle_message (call, msg);
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- ending -------------------------------------------------------------- */
@@ -540,7 +631,10 @@ call_teardown (BridgeCall * call, const gchar * reason)
   if (reason && !call->end_reason)
     call->end_reason = g_strdup (reason);
   clear_source (&call->hangup_timeout);
-  clear_source (&call->bus_watch);
+  if (call->dispatch) {
+    call->dispatch->suspended = TRUE;
+    cancel_dispatch (call->dispatch);
+  }
   if (call->closed_handler) {
     g_signal_handler_disconnect (call->conn, call->closed_handler);
     call->closed_handler = 0;
@@ -560,11 +654,18 @@ bridge_call_free (BridgeCall * call)
   if (!call)
     return;
   clear_source (&call->hangup_timeout);
-  clear_source (&call->bus_watch);
   if (call->closed_handler)
     g_signal_handler_disconnect (call->conn, call->closed_handler);
-  if (call->bus)
+  if (call->bus) {
+    /* drops the handler's reference to the dispatch */
+    gst_bus_set_sync_handler (call->bus, NULL, NULL, NULL);
     gst_object_unref (call->bus);
+  }
+  if (call->dispatch) {
+    cancel_dispatch (call->dispatch);
+    call->dispatch->call = NULL;
+    bus_dispatch_unref (call->dispatch);
+  }
   if (call->pipeline) {
     gst_element_set_state (call->pipeline, GST_STATE_NULL);
     gst_object_unref (call->pipeline);
@@ -714,15 +815,16 @@ bridge_call_start (BridgeApp * app, BridgeCallLoop * loop, guint number,
     call_log (call, "info", "media-connected", fields);
   }
 
-  /* The verbosity is fixed for the process: passed by value, the handler
-   * needs nothing that the call's teardown frees. */
-  gst_bus_set_sync_handler (call->bus, drop_unlogged_message,
-      GINT_TO_POINTER (bridge_log_enabled (app->log, "debug")), NULL);
-  /* On the call's loop, not on whatever context is the default. */
-  call->bus_watch = gst_bus_create_watch (call->bus);
-  g_source_set_callback (call->bus_watch, (GSourceFunc) G_CALLBACK
-      (on_bus_message), call, NULL);
-  g_source_attach (call->bus_watch, loop->context);
+  /* Handled on the call's loop (see BusDispatch); the handler holds its
+   * own reference, the call clears its pointer before it is freed. */
+  call->dispatch = g_new0 (BusDispatch, 1);
+  call->dispatch->ref_count = 2;
+  call->dispatch->verbose = bridge_log_enabled (app->log, "debug");
+  call->dispatch->context = g_main_context_ref (loop->context);
+  g_mutex_init (&call->dispatch->lock);
+  call->dispatch->call = call;
+  gst_bus_set_sync_handler (call->bus, drop_unlogged_message, call->dispatch,
+      bus_dispatch_unref);
   call->closed_handler = g_signal_connect (conn, "closed",
       G_CALLBACK (on_connection_closed), call);
 
