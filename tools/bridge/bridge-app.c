@@ -18,7 +18,7 @@ call_loop_thread (gpointer user_data)
 {
   BridgeCallLoop *loop = user_data;
 
-  /* Everything made here (WebSocket connections, timers, bus watches)
+  /* Everything made here (WebSocket connections, timers, message sources)
    * belongs to this context. */
   g_main_context_push_thread_default (loop->context);
   g_main_loop_run (loop->loop);

@@ -5,7 +5,7 @@
  * runs the HTTP server (webhook, /health, /metrics, /logs), accepts every
  * connection and handles signals. Each call lives on one call loop: a
  * thread with a GMainContext of its own (or the main loop itself with
- * --loops 1) that owns the call's Twilio WebSocket, its bus watch, its
+ * --loops 1) that owns the call's Twilio WebSocket, its bus messages, its
  * timers and its teardown, and whose context the call's elements get as
  * the gst-realtime-bridge.loop GstContext (docs/design.md).
  *

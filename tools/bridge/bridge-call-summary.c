@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * A call's summary (bridge-call-summary.h): counted from the element
- * messages that reach the call's bus watch, told in call-ended.
+ * messages that reach the call's loop, told in call-ended.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
