@@ -82,6 +82,21 @@ gst_openai_realtime_loop_context_get (GstContext * context)
   return main_context;
 }
 
+void
+gst_openai_realtime_loop_context_store (GstElement * element,
+    GstContext * context, GMainContext ** slot)
+{
+  GMainContext *main_context = gst_openai_realtime_loop_context_get (context);
+
+  if (main_context == NULL)
+    return;
+  GST_INFO_OBJECT (element, "loop-driven: the call loop is %p", main_context);
+  GST_OBJECT_LOCK (element);
+  g_clear_pointer (slot, g_main_context_unref);
+  *slot = main_context;
+  GST_OBJECT_UNLOCK (element);
+}
+
 GMainContext *
 gst_openai_realtime_session_get_call_context (GstOpenAIRealtimeSession * self)
 {

@@ -31,6 +31,10 @@ typedef struct _GstOpenAIRealtimeSession GstOpenAIRealtimeSession;
 /* The call loop's GMainContext of @context (a new reference), or NULL if
  * @context is not a `gst-realtime-bridge.loop` context. */
 GMainContext *gst_openai_realtime_loop_context_get (GstContext * context);
+/* For the elements' set_context (): if @context is a loop context, its
+ * GMainContext replaces *@slot under @element's object lock. */
+void gst_openai_realtime_loop_context_store (GstElement * element,
+    GstContext * context, GMainContext ** slot);
 
 /* Loop-driven source: called on the session's call loop, outside every
  * session lock, when model audio, a barge-in or a fatal error is queued for

@@ -197,17 +197,8 @@ static void
 gst_openai_realtime_sink_set_context (GstElement * element,
     GstContext * context)
 {
-  GstOpenAIRealtimeSink *self = GST_OPENAI_REALTIME_SINK (element);
-  GMainContext *main_context = gst_openai_realtime_loop_context_get (context);
-
-  if (main_context) {
-    GST_INFO_OBJECT (self, "loop-driven: the call loop is %p", main_context);
-    GST_OBJECT_LOCK (self);
-    if (self->call_context)
-      g_main_context_unref (self->call_context);
-    self->call_context = main_context;
-    GST_OBJECT_UNLOCK (self);
-  }
+  gst_openai_realtime_loop_context_store (element, context,
+      &GST_OPENAI_REALTIME_SINK (element)->call_context);
   GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
 }
 

@@ -535,16 +535,7 @@ gst_twilio_sink_element_query (GstElement * element, GstQuery * query)
 static void
 gst_twilio_sink_set_context (GstElement * element, GstContext * context)
 {
-  GstTwilioSink *self = GST_TWILIO_SINK (element);
-  GMainContext *main_context =
-      gst_twilio_loop_context_get_main_context (context);
-
-  if (main_context) {
-    GST_DEBUG_OBJECT (self, "got the call loop's context %p", main_context);
-    GST_OBJECT_LOCK (self);
-    g_clear_pointer (&self->loop_context, g_main_context_unref);
-    self->loop_context = main_context;
-    GST_OBJECT_UNLOCK (self);
-  }
+  gst_twilio_loop_context_store (element, context,
+      &GST_TWILIO_SINK (element)->loop_context);
   GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
 }

@@ -602,17 +602,8 @@ gst_twilio_src_change_state (GstElement * element, GstStateChange transition)
 static void
 gst_twilio_src_set_context (GstElement * element, GstContext * context)
 {
-  GstTwilioSrc *self = GST_TWILIO_SRC (element);
-  GMainContext *main_context =
-      gst_twilio_loop_context_get_main_context (context);
-
-  if (main_context) {
-    GST_DEBUG_OBJECT (self, "got the call loop's context %p", main_context);
-    GST_OBJECT_LOCK (self);
-    g_clear_pointer (&self->loop_context, g_main_context_unref);
-    self->loop_context = main_context;
-    GST_OBJECT_UNLOCK (self);
-  }
+  gst_twilio_loop_context_store (element, context,
+      &GST_TWILIO_SRC (element)->loop_context);
   GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
 }
 

@@ -704,3 +704,19 @@ gst_twilio_loop_context_get_main_context (GstContext * context)
     return NULL;
   return main_context;
 }
+
+void
+gst_twilio_loop_context_store (GstElement * element, GstContext * context,
+    GMainContext ** slot)
+{
+  GMainContext *main_context =
+      gst_twilio_loop_context_get_main_context (context);
+
+  if (main_context == NULL)
+    return;
+  GST_DEBUG_OBJECT (element, "got the call loop's context %p", main_context);
+  GST_OBJECT_LOCK (element);
+  g_clear_pointer (slot, g_main_context_unref);
+  *slot = main_context;
+  GST_OBJECT_UNLOCK (element);
+}

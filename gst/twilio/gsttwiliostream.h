@@ -35,6 +35,10 @@ typedef struct _GstTwilioStream GstTwilioStream;
 /* The call loop's context (ref'd) if @context is a loop context, else
  * NULL. */
 GMainContext *gst_twilio_loop_context_get_main_context (GstContext * context);
+/* For the elements' set_context (): if @context is a loop context, its
+ * GMainContext replaces *@slot under @element's object lock. */
+void gst_twilio_loop_context_store (GstElement * element, GstContext * context,
+    GMainContext ** slot);
 
 /* Frames bigger than this are read but ignored with a warning; libsoup
  * itself closes the socket (1009) beyond GST_TWILIO_STREAM_HARD_LIMIT. */

@@ -15,142 +15,17 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "../common/testcallloop.h"
 
-#define LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
 #define DELTA_BYTES 4800        /* 100 ms of PCM16 24 kHz */
 #define FRAME_BYTES 960         /* 20 ms of PCM16 24 kHz */
-
-/* ---- the call loop ---------------------------------------------------------- */
-
-typedef struct
-{
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
-  GMutex lock;
-  GCond cond;
-  gboolean running;
-} CallLoop;
-
-static gboolean
-loop_started_cb (gpointer data)
-{
-  CallLoop *call_loop = data;
-
-  g_mutex_lock (&call_loop->lock);
-  call_loop->running = TRUE;
-  g_cond_broadcast (&call_loop->cond);
-  g_mutex_unlock (&call_loop->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-call_loop_thread (gpointer data)
-{
-  CallLoop *call_loop = data;
-  GSource *idle = g_idle_source_new ();
-
-  /* as the launcher does: the context is this thread's for its lifetime */
-  g_main_context_push_thread_default (call_loop->context);
-  g_source_set_callback (idle, loop_started_cb, call_loop, NULL);
-  g_source_attach (idle, call_loop->context);
-  g_source_unref (idle);
-  g_main_loop_run (call_loop->loop);
-  /* what libsoup left (closing sockets) finishes here */
-  while (g_main_context_pending (call_loop->context))
-    g_main_context_iteration (call_loop->context, FALSE);
-  g_main_context_pop_thread_default (call_loop->context);
-  return NULL;
-}
-
-static CallLoop *
-call_loop_start (void)
-{
-  CallLoop *call_loop = g_new0 (CallLoop, 1);
-
-  call_loop->context = g_main_context_new ();
-  call_loop->loop = g_main_loop_new (call_loop->context, FALSE);
-  g_mutex_init (&call_loop->lock);
-  g_cond_init (&call_loop->cond);
-  call_loop->thread = g_thread_new ("call-loop", call_loop_thread, call_loop);
-  g_mutex_lock (&call_loop->lock);
-  while (!call_loop->running)
-    g_cond_wait (&call_loop->cond, &call_loop->lock);
-  g_mutex_unlock (&call_loop->lock);
-  return call_loop;
-}
-
-static void
-call_loop_stop (CallLoop * call_loop)
-{
-  g_main_loop_quit (call_loop->loop);
-  g_thread_join (call_loop->thread);
-  g_main_loop_unref (call_loop->loop);
-  g_main_context_unref (call_loop->context);
-  g_mutex_clear (&call_loop->lock);
-  g_cond_clear (&call_loop->cond);
-  g_free (call_loop);
-}
-
-/* Runs @func on the call loop and waits (with a deadline) until it ran. */
-typedef struct
-{
-  GSourceFunc func;
-  gpointer data;
-  GMutex lock;
-  GCond cond;
-  gboolean done;
-} LoopCall;
-
-static gboolean
-loop_call_cb (gpointer data)
-{
-  LoopCall *call = data;
-
-  call->func (call->data);
-  g_mutex_lock (&call->lock);
-  call->done = TRUE;
-  g_cond_broadcast (&call->cond);
-  g_mutex_unlock (&call->lock);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_on_loop (CallLoop * call_loop, GSourceFunc func, gpointer data)
-{
-  LoopCall call = { func, data };
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
-  gboolean done = TRUE;
-
-  g_mutex_init (&call.lock);
-  g_cond_init (&call.cond);
-  g_main_context_invoke (call_loop->context, loop_call_cb, &call);
-  g_mutex_lock (&call.lock);
-  while (!call.done && done)
-    done = g_cond_wait_until (&call.cond, &call.lock, deadline);
-  g_mutex_unlock (&call.lock);
-  fail_unless (call.done, "the call loop did not run the call (deadlock?)");
-  g_mutex_clear (&call.lock);
-  g_cond_clear (&call.cond);
-}
-
-static void
-set_loop_context (GstElement * pipeline, CallLoop * call_loop)
-{
-  GstContext *context = gst_context_new (LOOP_CONTEXT_TYPE, TRUE);
-
-  gst_structure_set (gst_context_writable_structure (context), "main-context",
-      G_TYPE_MAIN_CONTEXT, call_loop->context, NULL);
-  gst_element_set_context (pipeline, context);
-  gst_context_unref (context);
-}
 
 /* ---- the caller's side: a pad pushing from the call loop -------------------- */
 
 typedef struct
 {
   GstPad *pad;
-  CallLoop *call_loop;
+  TestCallLoop *call_loop;
   GSource *timer;
   guint8 counter;
   guint pushed;
@@ -180,7 +55,7 @@ feed_cb (gpointer data)
   GstMapInfo map;
   gsize i;
 
-  if (g_thread_self () != feeder->call_loop->thread)
+  if (g_thread_self () != test_call_loop_get_thread (feeder->call_loop))
     g_atomic_int_inc (&feeder->wrong_thread);
   if (!feeder->started) {
     GstSegment segment;
@@ -214,7 +89,8 @@ feeder_start_cb (gpointer data)
 
   feeder->timer = g_timeout_source_new (5);
   g_source_set_callback (feeder->timer, feed_cb, feeder, NULL);
-  g_source_attach (feeder->timer, feeder->call_loop->context);
+  g_source_attach (feeder->timer,
+      test_call_loop_get_context (feeder->call_loop));
   return G_SOURCE_REMOVE;
 }
 
@@ -232,7 +108,7 @@ feeder_stop_cb (gpointer data)
 }
 
 static void
-feeder_init (Feeder * feeder, CallLoop * call_loop, GstElement * sink,
+feeder_init (Feeder * feeder, TestCallLoop * call_loop, GstElement * sink,
     guint frames)
 {
   GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
@@ -252,7 +128,7 @@ feeder_clear (Feeder * feeder)
 {
   GstPad *peer;
 
-  run_on_loop (feeder->call_loop, feeder_stop_cb, feeder);
+  test_call_loop_run (feeder->call_loop, feeder_stop_cb, feeder, WAIT_S);
   peer = gst_pad_get_peer (feeder->pad);
   if (peer) {
     gst_pad_unlink (feeder->pad, peer);
@@ -411,7 +287,7 @@ wait_eos (Output * out)
 typedef struct
 {
   FakeRealtime *server;
-  CallLoop *call_loop;
+  TestCallLoop *call_loop;
   GstElement *pipeline;
   GstElement *rsink;
   GstBus *bus;
@@ -430,7 +306,7 @@ loop_call_setup (LoopCallTest * t, const gchar * session, guint frames)
 
   memset (t, 0, sizeof (*t));
   t->server = fake_realtime_new (FAKE_REALTIME_NORMAL);
-  t->call_loop = call_loop_start ();
+  t->call_loop = test_call_loop_start (NULL, NULL);
   url = fake_realtime_get_url (t->server);
   /* as the launcher does: no sink waits for the clock or in preroll, which
    * would block the call loop */
@@ -446,7 +322,7 @@ loop_call_setup (LoopCallTest * t, const gchar * session, guint frames)
   t->rsink = gst_bin_get_by_name (GST_BIN (t->pipeline), "rsink");
 
   g_mutex_init (&t->out.lock);
-  t->out.loop_thread = t->call_loop->thread;
+  t->out.loop_thread = test_call_loop_get_thread (t->call_loop);
   t->out.audio = g_byte_array_new ();
   t->out.pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   t->out.offsets = g_array_new (FALSE, FALSE, sizeof (gsize));
@@ -462,7 +338,7 @@ loop_call_setup (LoopCallTest * t, const gchar * session, guint frames)
   gst_object_unref (fakesink);
 
   feeder_init (&t->feeder, t->call_loop, t->rsink, frames);
-  set_loop_context (t->pipeline, t->call_loop);
+  test_call_loop_set_context (t->call_loop, t->pipeline);
 }
 
 static void
@@ -473,7 +349,7 @@ loop_call_teardown (LoopCallTest * t)
   gst_bus_set_flushing (t->bus, TRUE);
   gst_object_unref (t->bus);
   gst_object_unref (t->pipeline);
-  call_loop_stop (t->call_loop);
+  test_call_loop_stop (t->call_loop, NULL, NULL);
   fake_realtime_free (t->server);
   g_byte_array_unref (t->out.audio);
   g_array_unref (t->out.pts);
@@ -545,7 +421,7 @@ GST_START_TEST (test_loop_driven_call)
 
   fail_if (gst_element_set_state (t.pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  run_on_loop (t.call_loop, feeder_start_cb, &t.feeder);
+  test_call_loop_run (t.call_loop, feeder_start_cb, &t.feeder, WAIT_S);
 
   /* (a) the held answer comes out complete and in order */
   fail_unless (wait_output (&t.out, item_a_bytes), "only %" G_GSIZE_FORMAT
@@ -596,9 +472,9 @@ GST_START_TEST (test_loop_driven_call)
   fail_unless_equals_int (g_atomic_int_get (&t.feeder.wrong_thread), 0);
 
   /* (d) NULL from this thread while both directions flow */
-  run_on_loop (t.call_loop, feeder_stop_cb, &t.feeder);
+  test_call_loop_run (t.call_loop, feeder_stop_cb, &t.feeder, WAIT_S);
   t.feeder.frames = 0;
-  run_on_loop (t.call_loop, feeder_start_cb, &t.feeder);
+  test_call_loop_run (t.call_loop, feeder_start_cb, &t.feeder, WAIT_S);
   fake_realtime_send (t.server, realtime_build_response_created ("resp_C"));
   for (i = 0; i < 20; i++)
     send_delta (t.server, "resp_C", "item_C", &second_counter);
@@ -624,7 +500,7 @@ GST_START_TEST (test_loop_driven_preroll)
   loop_call_setup (&t, "looppreroll", 5);
   fail_if (gst_element_set_state (t.pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
-  run_on_loop (t.call_loop, feeder_start_cb, &t.feeder);
+  test_call_loop_run (t.call_loop, feeder_start_cb, &t.feeder, WAIT_S);
   /* both sinks prerolled: the pipeline is PLAYING */
   fail_unless_equals_int (gst_element_get_state (t.pipeline, &state,
           &pending, WAIT_S * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
@@ -703,7 +579,7 @@ GST_START_TEST (test_loop_driven_stop_on_loop)
   s = wait_message (t.bus, "realtime-session-updated", WAIT_S);
   fail_unless (s != NULL);
   gst_structure_free (s);
-  run_on_loop (t.call_loop, feeder_start_cb, &t.feeder);
+  test_call_loop_run (t.call_loop, feeder_start_cb, &t.feeder, WAIT_S);
   fake_realtime_send (t.server, realtime_build_response_created ("resp_S"));
   for (i = 0; i < 5; i++)
     send_delta (t.server, "resp_S", "item_S", &counter);
@@ -717,7 +593,7 @@ GST_START_TEST (test_loop_driven_stop_on_loop)
   stop.pipeline = t.pipeline;
   stop.feeder = &t.feeder;
   stop.ret = GST_STATE_CHANGE_FAILURE;
-  run_on_loop (t.call_loop, stop_on_loop_cb, &stop);
+  test_call_loop_run (t.call_loop, stop_on_loop_cb, &stop, WAIT_S);
   fail_unless_equals_int (stop.ret, GST_STATE_CHANGE_SUCCESS);
   g_mutex_lock (&t.out.lock);
   fail_unless_equals_int (t.out.wrong_thread, 0);
@@ -731,7 +607,7 @@ GST_START_TEST (test_loop_driven_stop_on_loop)
   s = wait_message (t.bus, "realtime-session-updated", WAIT_S);
   fail_unless (s != NULL);
   gst_structure_free (s);
-  run_on_loop (t.call_loop, stop_on_loop_cb, &stop);
+  test_call_loop_run (t.call_loop, stop_on_loop_cb, &stop, WAIT_S);
   fail_unless_equals_int (stop.ret, GST_STATE_CHANGE_SUCCESS);
 
   loop_call_teardown (&t);

@@ -16,19 +16,16 @@
 #include "faketwilio.h"
 #include "twilioprotocol.h"
 #include "twiliotestutil.h"
+#include "../common/testcallloop.h"
 
-#define LOOP_CONTEXT_TYPE "gst-realtime-bridge.loop"
 
 /* ---- the application's call loop ------------------------------------ */
 
 typedef struct
 {
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread;
+  TestCallLoop *loop;
   GMutex lock;
   GCond cond;
-  gboolean ready;
   gint port;
 
   /* call loop only */
@@ -69,14 +66,15 @@ on_incoming (GSocketService * service, GSocketConnection * connection,
   return TRUE;
 }
 
-static gpointer
-call_loop_thread (gpointer user_data)
+/* On the call loop, before it runs: a WebSocket server on its context, as
+ * the launcher's call loops serve the Twilio sockets they were given. */
+static gboolean
+serve_cb (gpointer user_data)
 {
   CallLoop *cl = user_data;
   GSocketAddress *address = g_inet_socket_address_new_from_string
       ("127.0.0.1", 0), *effective = NULL;
 
-  g_main_context_push_thread_default (cl->context);
   cl->server = soup_server_new (NULL, NULL);
   soup_server_add_websocket_handler (cl->server, "/call", NULL, NULL,
       on_websocket, cl, NULL);
@@ -86,25 +84,26 @@ call_loop_thread (gpointer user_data)
           G_SOCKET_PROTOCOL_TCP, NULL, &effective, NULL));
   g_signal_connect (cl->service, "incoming", G_CALLBACK (on_incoming), cl);
   g_socket_service_start (cl->service);
-
-  g_mutex_lock (&cl->lock);
   cl->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  cl->ready = TRUE;
-  g_cond_broadcast (&cl->cond);
-  g_mutex_unlock (&cl->lock);
   g_object_unref (address);
   g_object_unref (effective);
+  return G_SOURCE_REMOVE;
+}
 
-  g_main_loop_run (cl->loop);
+static gboolean
+unserve_cb (gpointer user_data)
+{
+  CallLoop *cl = user_data;
 
+  g_mutex_lock (&cl->lock);
+  g_clear_object (&cl->accepted);
+  g_mutex_unlock (&cl->lock);
   g_socket_service_stop (cl->service);
   g_socket_listener_close (G_SOCKET_LISTENER (cl->service));
   g_clear_object (&cl->service);
   soup_server_disconnect (cl->server);
   g_clear_object (&cl->server);
-  while (g_main_context_iteration (cl->context, FALSE));
-  g_main_context_pop_thread_default (cl->context);
-  return NULL;
+  return G_SOURCE_REMOVE;
 }
 
 static CallLoop *
@@ -114,72 +113,21 @@ call_loop_start (void)
 
   g_mutex_init (&cl->lock);
   g_cond_init (&cl->cond);
-  cl->context = g_main_context_new ();
-  cl->loop = g_main_loop_new (cl->context, FALSE);
-  cl->thread = g_thread_new ("call-loop", call_loop_thread, cl);
-  g_mutex_lock (&cl->lock);
-  while (!cl->ready)
-    g_cond_wait (&cl->cond, &cl->lock);
-  g_mutex_unlock (&cl->lock);
+  cl->loop = test_call_loop_start (serve_cb, cl);
   return cl;
-}
-
-typedef struct
-{
-  GSourceFunc func;
-  gpointer data;
-  CallLoop *cl;
-  gboolean done;
-} Invocation;
-
-static gboolean
-invocation_cb (gpointer user_data)
-{
-  Invocation *inv = user_data;
-
-  fail_unless (g_main_context_is_owner (inv->cl->context));
-  inv->func (inv->data);
-  g_mutex_lock (&inv->cl->lock);
-  inv->done = TRUE;
-  g_cond_broadcast (&inv->cl->cond);
-  g_mutex_unlock (&inv->cl->lock);
-  return G_SOURCE_REMOVE;
 }
 
 /* Runs @func (@data) on the call loop and waits for it. */
 static void
 run_on_loop (CallLoop * cl, GSourceFunc func, gpointer data)
 {
-  Invocation inv = { func, data, cl, FALSE };
-  gint64 deadline = g_get_monotonic_time () + DEADLINE * G_TIME_SPAN_SECOND;
-
-  g_main_context_invoke (cl->context, invocation_cb, &inv);
-  g_mutex_lock (&cl->lock);
-  while (!inv.done)
-    fail_unless (g_cond_wait_until (&cl->cond, &cl->lock, deadline),
-        "the call loop did not run our callback (deadlock?)");
-  g_mutex_unlock (&cl->lock);
-}
-
-static gboolean
-drop_accepted (gpointer data)
-{
-  CallLoop *cl = data;
-
-  g_mutex_lock (&cl->lock);
-  g_clear_object (&cl->accepted);
-  g_mutex_unlock (&cl->lock);
-  return G_SOURCE_REMOVE;
+  test_call_loop_run (cl->loop, func, data, DEADLINE);
 }
 
 static void
 call_loop_stop (CallLoop * cl)
 {
-  run_on_loop (cl, drop_accepted, cl);
-  g_main_loop_quit (cl->loop);
-  g_thread_join (cl->thread);
-  g_main_loop_unref (cl->loop);
-  g_main_context_unref (cl->context);
+  test_call_loop_stop (cl->loop, unserve_cb, cl);
   g_mutex_clear (&cl->lock);
   g_cond_clear (&cl->cond);
   g_free (cl);
@@ -231,12 +179,7 @@ hand_over (CallLoop * cl, GstElement * src, const gchar * stream)
 static void
 set_loop_context (GstElement * element, CallLoop * cl)
 {
-  GstContext *context = gst_context_new (LOOP_CONTEXT_TYPE, TRUE);
-
-  gst_structure_set (gst_context_writable_structure (context), "main-context",
-      G_TYPE_MAIN_CONTEXT, cl->context, NULL);
-  gst_element_set_context (element, context);
-  gst_context_unref (context);
+  test_call_loop_set_context (cl->loop, element);
 }
 
 /* ---- what twiliosrc pushed ------------------------------------------ */
