@@ -5,9 +5,10 @@
  * with the key in the header, the handshake (session.created,
  * session.update, session.updated) with timeouts, reconnect with backoff,
  * planned renewal, the conversation history replayed into a new
- * connection, and one response at a time. The registry, the loop thread
- * and the queues toward the elements are in gstopenairealtimesession.c;
- * what each server event does is in gstopenairealtimeevents.c.
+ * connection, and one response at a time. The registry and the loop
+ * thread are in gstopenairealtimesession.c, the queues toward the
+ * elements in gstopenairealtimesessionqueues.c; what each server event
+ * does is in gstopenairealtimeevents.c.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -2,9 +2,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Internals of the Realtime session, shared by gstopenairealtimesession.c
- * (registry, loop thread, queues), gstopenairealtimeconnection.c
- * (connect, handshake, reconnect) and gstopenairealtimeevents.c (what each
- * server event does, bus messages). Not for the elements.
+ * (registry, loop thread, work queue), gstopenairealtimesessionqueues.c
+ * (element-facing queues), gstopenairealtimeconnection.c (connect,
+ * handshake, reconnect) and gstopenairealtimeevents.c (what each server
+ * event does, bus messages). Not for the elements.
  */
 #ifndef __GST_OPENAI_REALTIME_SESSION_PRIVATE_H__
 #define __GST_OPENAI_REALTIME_SESSION_PRIVATE_H__
@@ -129,22 +130,48 @@ struct _GstOpenAIRealtimeSession
   gboolean loop_done;           /* the loop side is torn down */
 };
 
-/* gstopenairealtimesession.c: state, timers, sending, input queue */
+/* Work for the session's loop: @func runs there with the strings and value
+ * given when it was queued. */
+typedef struct _SessionWork SessionWork;
+typedef void (*SessionWorkFunc) (GstOpenAIRealtimeSession * self,
+    SessionWork * work);
+
+struct _SessionWork
+{
+  SessionWorkFunc func;
+  gchar *a;
+  gchar *b;
+  gint64 value;
+};
+
+/* gstopenairealtimesession.c: state, timers, sending, work queue */
 void session_set_state (GstOpenAIRealtimeSession * self, SessionState state);
 SessionState session_get_state (GstOpenAIRealtimeSession * self);
 void session_assert_loop_thread (GstOpenAIRealtimeSession * self);
 GSource *session_arm (GstOpenAIRealtimeSession * self, guint ms, GSourceFunc func);
 void session_disarm (GSource ** source);
 void session_send (GstOpenAIRealtimeSession * self, gchar * json);
-void session_flush_input (GstOpenAIRealtimeSession * self);
-/* loop thread: tells a loop-driven source that there is something to pull */
-void session_notify_src (GstOpenAIRealtimeSession * self);
 /* loop thread: around callbacks that may reach application code */
 void session_dispatch_begin (GstOpenAIRealtimeSession * self);
 void session_dispatch_end (GstOpenAIRealtimeSession * self);
 void session_history_entry_free (HistoryEntry * entry);
 /* any thread */
 void session_post (GstOpenAIRealtimeSession * self, GstStructure * s);
+/* any thread, lock held: TRUE if the caller must run the queue at once
+ * (after unlocking), see the definition */
+gboolean session_queue_work_locked (GstOpenAIRealtimeSession * self,
+    SessionWorkFunc func, const gchar * a, const gchar * b, gint64 value);
+/* any thread, lock not held */
+void session_queue_work (GstOpenAIRealtimeSession * self, SessionWorkFunc func,
+    const gchar * a, const gchar * b, gint64 value);
+/* loop thread: runs what was queued, in order */
+void session_run_work (GstOpenAIRealtimeSession * self);
+
+/* gstopenairealtimesessionqueues.c */
+/* loop thread: sends the caller audio that waited for the session */
+void session_flush_input (GstOpenAIRealtimeSession * self);
+/* loop thread: tells a loop-driven source that there is something to pull */
+void session_notify_src (GstOpenAIRealtimeSession * self);
 
 /* gstopenairealtimeconnection.c, loop thread */
 void session_start_connect (GstOpenAIRealtimeSession * self);
