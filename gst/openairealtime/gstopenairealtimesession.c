@@ -565,6 +565,37 @@ gst_openai_realtime_session_ref (GstOpenAIRealtimeSession * self)
   g_mutex_unlock (&registry_lock);
 }
 
+GstOpenAIRealtimeSession *
+gst_openai_realtime_session_ref_held (GstObject * element,
+    GstOpenAIRealtimeSession ** slot)
+{
+  GstOpenAIRealtimeSession *session;
+
+  GST_OBJECT_LOCK (element);
+  session = *slot;
+  if (session)
+    gst_openai_realtime_session_ref (session);
+  GST_OBJECT_UNLOCK (element);
+  return session;
+}
+
+gboolean
+gst_openai_realtime_element_function_call_output (GstObject * element,
+    GstOpenAIRealtimeSession ** slot, const gchar * call_id,
+    const gchar * output)
+{
+  GstOpenAIRealtimeSession *session =
+      gst_openai_realtime_session_ref_held (element, slot);
+  gboolean ok;
+
+  if (session == NULL)
+    return FALSE;
+  ok = gst_openai_realtime_session_function_call_output (session, call_id,
+      output);
+  gst_openai_realtime_session_unref (session);
+  return ok;
+}
+
 void
 gst_openai_realtime_session_unref (GstOpenAIRealtimeSession * self)
 {

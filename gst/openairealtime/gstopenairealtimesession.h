@@ -95,6 +95,16 @@ void gst_openai_realtime_session_release (GstOpenAIRealtimeSession * session,
  * a push; the last unref closes it like the last release. */
 void gst_openai_realtime_session_ref (GstOpenAIRealtimeSession * session);
 void gst_openai_realtime_session_unref (GstOpenAIRealtimeSession * session);
+/* A reference to the session an element keeps in *@slot (read under the
+ * element's object lock), or NULL when it has none. The element calls into
+ * the session with its lock released: on the call loop the session runs
+ * requests at once and may post a message, which takes that lock. */
+GstOpenAIRealtimeSession *gst_openai_realtime_session_ref_held (GstObject *
+    element, GstOpenAIRealtimeSession ** slot);
+/* The `function-call-output` action signal of both elements. */
+gboolean gst_openai_realtime_element_function_call_output (GstObject * element,
+    GstOpenAIRealtimeSession ** slot, const gchar * call_id,
+    const gchar * output);
 
 /* The negotiated formats; session.update waits for those of the attached
  * elements. */

@@ -393,20 +393,6 @@ static gboolean
 gst_openai_realtime_sink_function_call_output (GstOpenAIRealtimeSink * self,
     const gchar * call_id, const gchar * output)
 {
-  GstOpenAIRealtimeSession *session;
-  gboolean ok;
-
-  /* not called under the object lock: the session may post a message (which
-   * takes it) at once when this runs on its loop thread */
-  GST_OBJECT_LOCK (self);
-  session = self->session;
-  if (session)
-    gst_openai_realtime_session_ref (session);
-  GST_OBJECT_UNLOCK (self);
-  if (session == NULL)
-    return FALSE;
-  ok = gst_openai_realtime_session_function_call_output (session, call_id,
-      output);
-  gst_openai_realtime_session_unref (session);
-  return ok;
+  return gst_openai_realtime_element_function_call_output (GST_OBJECT (self),
+      &self->session, call_id, output);
 }

@@ -396,12 +396,9 @@ drain (GstOpenAIRealtimeSrc * self)
 
   /* pad deactivation waits for a push in progress */
   GST_PAD_STREAM_LOCK (self->srcpad);
-  GST_OBJECT_LOCK (self);
-  session = self->session;
-  if (session)
-    /* a state change from inside a push must not free it under us */
-    gst_openai_realtime_session_ref (session);
-  GST_OBJECT_UNLOCK (self);
+  /* a state change from inside a push must not free it under us */
+  session = gst_openai_realtime_session_ref_held (GST_OBJECT (self),
+      &self->session);
 
   if (session) {
     gboolean stopping;
@@ -743,14 +740,10 @@ gst_openai_realtime_src_send_event (GstElement * element, GstEvent * event)
     return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
   gst_event_unref (event);
 
-  GST_OBJECT_LOCK (self);
-  session = self->session;
-  if (session == NULL) {
-    GST_OBJECT_UNLOCK (self);
+  session = gst_openai_realtime_session_ref_held (GST_OBJECT (self),
+      &self->session);
+  if (session == NULL)
     return FALSE;
-  }
-  gst_openai_realtime_session_ref (session);
-  GST_OBJECT_UNLOCK (self);
 
   g_atomic_int_set (&self->pending_eos, TRUE);
   g_mutex_lock (&self->lock);
@@ -773,20 +766,6 @@ static gboolean
 gst_openai_realtime_src_function_call_output (GstOpenAIRealtimeSrc * self,
     const gchar * call_id, const gchar * output)
 {
-  GstOpenAIRealtimeSession *session;
-  gboolean ok;
-
-  /* not under the object lock: on the call loop the session runs it at
-   * once and may post a message (which takes it) */
-  GST_OBJECT_LOCK (self);
-  session = self->session;
-  if (session)
-    gst_openai_realtime_session_ref (session);
-  GST_OBJECT_UNLOCK (self);
-  if (session == NULL)
-    return FALSE;
-  ok = gst_openai_realtime_session_function_call_output (session, call_id,
-      output);
-  gst_openai_realtime_session_unref (session);
-  return ok;
+  return gst_openai_realtime_element_function_call_output (GST_OBJECT (self),
+      &self->session, call_id, output);
 }
