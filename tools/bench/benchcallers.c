@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The benchmark's callers; see benchcallers.h. Like realtime-bridge-call,
- * one ticker on an absolute 10 ms grid drives every call of a loop thread
+ * one ticker on an absolute grid (10 ms, finer when the calls' frames are
+ * spread over several phases) drives every call of a loop thread
  * (a shard), whose GMainContext is pushed before any libsoup object is
  * made; the shards share nothing but the start grid and the results.
  */
@@ -55,6 +56,7 @@ struct _BenchCallers
 {
   guint n;
   gint64 stagger_us;
+  gint64 tick_us;               /* the tickers' period */
   BenchCallerLayout layout;
   gchar *url;
   gchar *account_sid;
@@ -171,7 +173,7 @@ start_due_calls (CallerShard * shard, gint64 now)
   }
 }
 
-/* One wake-up per 10 ms tick serves every call of the shard that is due. */
+/* One wake-up per tick serves every call of the shard that is due. */
 static gboolean
 on_tick (gpointer user_data)
 {
@@ -189,7 +191,7 @@ on_tick (gpointer user_data)
     callsim_call_tick (g_ptr_array_index (shard->calls, i), now);
   /* absolute schedule: a late tick does not push the next ones back */
   shard->next_tick_us = origin +
-      ((now - origin) / CALLSIM_TICK_US + 1) * CALLSIM_TICK_US;
+      ((now - origin) / shard->owner->tick_us + 1) * shard->owner->tick_us;
   g_source_set_ready_time (shard->ticker, shard->next_tick_us);
   return G_SOURCE_CONTINUE;
 }
@@ -270,14 +272,19 @@ run_shard (gpointer user_data)
 
 BenchCallers *
 bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
-    const BenchCallerLayout * layout, guint n_threads, GPollFunc poll_func,
-    const gchar * summaries)
+    guint frame_phases, const BenchCallerLayout * layout, guint n_threads,
+    GPollFunc poll_func, const gchar * summaries)
 {
+  gint64 phase_us;
+
   BenchCallers *self = g_new0 (BenchCallers, 1);
   guint i, n_bursts;
 
   self->n = n_calls;
   self->stagger_us = stagger_ms * MS;
+  g_return_val_if_fail (frame_phases > 0 && 20 % frame_phases == 0, NULL);
+  phase_us = 20 * MS / frame_phases;
+  self->tick_us = MIN (CALLSIM_TICK_US, phase_us);
   self->layout = *layout;
   self->url = g_strdup (url);
   self->account_sid = callsim_make_sid ("AC");
@@ -315,6 +322,7 @@ bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
     c->max_duration_ms = duration_ms + 60000;
     c->expect_audio = TRUE;
     c->probe = &self->probe;
+    c->frame_phase_us = (i % frame_phases) * phase_us;
 
     b->number = i + 1;
     b->burst_sent_us = g_array_new (FALSE, TRUE, sizeof (gint64));

@@ -35,11 +35,13 @@ typedef struct _BenchCallers BenchCallers;
 /* Starts the threads and the calls (one every @stagger_ms) to @url: call
  * i (0-based) runs on loop thread i % @n_threads, each thread with its own
  * GMainContext (polled with @poll_func, NULL: GLib's) and SoupSession, all
- * on one start grid. @summaries: where
- * the simulator's per-call JSON summaries go (NULL: not kept). */
+ * on one start grid. Call i's 20 ms frames fall at phase i % @frame_phases
+ * of the 20 ms period cut into @frame_phases (a divisor of 20; 1: every
+ * call's frames at once). @summaries: where the simulator's per-call JSON
+ * summaries go (NULL: not kept). */
 BenchCallers *bench_callers_start (const gchar * url, guint n_calls,
-    guint stagger_ms, const BenchCallerLayout * layout, guint n_threads,
-    GPollFunc poll_func, const gchar * summaries);
+    guint stagger_ms, guint frame_phases, const BenchCallerLayout * layout,
+    guint n_threads, GPollFunc poll_func, const gchar * summaries);
 /* Monotonic time of the first call's start. */
 gint64 bench_callers_get_origin (BenchCallers * callers);
 /* Waits until every call has finished, at most until @deadline_us;
@@ -51,7 +53,7 @@ BenchCaller *bench_callers_get (BenchCallers * callers, guint index);
  * threads; the BenchCaller data stays readable. */
 void bench_callers_stop (BenchCallers * callers);
 /* After bench_callers_stop (): appends to @lags_ms (gdouble) how late each
- * 10 ms tick of every thread ran (ms after it was due), for the ticks due
+ * tick of every thread ran (ms after it was due), for the ticks due
  * in [@from_us, @to_us). A harness that keeps real time runs them within a
  * tick. */
 void bench_callers_get_tick_lags (BenchCallers * callers, gint64 from_us,

@@ -466,8 +466,9 @@ bench_step_run (const BenchStepOptions * o, BenchStepResult * r,
   bench_caller_layout_init (&layout, duration_ms);
   call_url = g_strdup_printf ("ws://127.0.0.1:%u/call",
       bench_launcher_get_port (launcher));
-  callers = bench_callers_start (call_url, o->calls, o->stagger_ms, &layout,
-      n_threads, o->harness_poll ? NULL : bench_epoll_poll, NULL);
+  callers = bench_callers_start (call_url, o->calls, o->stagger_ms,
+      o->frame_phases, &layout, n_threads,
+      o->harness_poll ? NULL : bench_epoll_poll, NULL);
   g_free (call_url);
   origin = bench_callers_get_origin (callers);
   window_start = origin + (gint64) (o->calls * o->stagger_ms + o->settle_ms) *

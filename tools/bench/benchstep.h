@@ -19,6 +19,8 @@ typedef struct
   const gchar *pipeline;        /* --pipeline value: preset or template */
   guint calls;
   guint stagger_ms;             /* between call starts */
+  guint frame_phases;           /* the calls' frames spread over this many
+                                 * phases of 20 ms (a divisor of 20) */
   guint settle_ms;              /* after the last start, before the window */
   guint window_ms;              /* the steady-state window */
   guint baseline_ms;            /* the idle launcher, before any call */

@@ -32,8 +32,10 @@
 "simulated Twilio calls through it from this program. Each caller says a\n" \
 "code that names its call, then a 200 ms tone burst every 2 s; the model\n" \
 "answers each burst with a 200 ms tone. The model and the callers each run\n" \
-"on --harness-threads loop threads (the model's share one port). On one\n" \
-"clock:\n" \
+"on --harness-threads loop threads (the model's share one port). The\n" \
+"callers' 20 ms frames are spread over --frame-phases phases of the 20 ms\n" \
+"period, as the frames of calls that started at unrelated times are.\n" \
+"On one clock:\n" \
 "  setup  Twilio `start` sent -> the model received session.update\n" \
 "  in     a burst's first frame sent by the caller -> the model decoded the\n" \
 "         append holding its first sample (caller -> model hop)\n" \
@@ -58,7 +60,7 @@ typedef struct
 {
   gchar *pipelines, *steps, *json, *launcher, *keep_logs;
   gint max, step_increment, stagger, settle, window, baseline, late;
-  gint harness_threads;
+  gint harness_threads, frame_phases;
   gboolean harness_poll;
 } Options;
 
@@ -239,6 +241,7 @@ parameters_json (const Options * o, GArray * steps)
   json_object_set_int_member (p, "max", o->max);
   json_object_set_int_member (p, "step_increment", o->step_increment);
   json_object_set_int_member (p, "stagger_ms", o->stagger);
+  json_object_set_int_member (p, "frame_phases", o->frame_phases);
   json_object_set_int_member (p, "settle_ms", o->settle);
   json_object_set_int_member (p, "window_ms", o->window);
   json_object_set_int_member (p, "baseline_ms", o->baseline);
@@ -284,6 +287,7 @@ run_pipeline (const Options * o, const gchar * name, gint default_quality,
     so.pipeline = pipeline;
     so.calls = n;
     so.stagger_ms = o->stagger;
+    so.frame_phases = o->frame_phases;
     so.settle_ms = o->settle;
     so.window_ms = o->window;
     so.baseline_ms = o->baseline;
@@ -327,7 +331,7 @@ main (int argc, char **argv)
 {
   Options o = {
     .max = 0,.step_increment = 250,.stagger = 20,.settle = 2000,
-    .window = 10000,.baseline = 2000,.late = 100,
+    .window = 10000,.baseline = 2000,.late = 100,.frame_phases = 20,
   };
   GOptionEntry entries[] = {
     {"pipelines", 'p', 0, G_OPTION_ARG_STRING, &o.pipelines,
@@ -342,6 +346,10 @@ main (int argc, char **argv)
         "Calls added per step beyond --steps (default 250)", "N"},
     {"stagger", 0, 0, G_OPTION_ARG_INT, &o.stagger,
         "Between call starts (default 20)", "MS"},
+    {"frame-phases", 0, 0, G_OPTION_ARG_INT, &o.frame_phases,
+        "Spread the calls' 20 ms frames over N phases, 20/N ms apart, as "
+          "independent calls are; 1 sends every call's frame at once "
+          "(default 20)", "N"},
     {"settle", 0, 0, G_OPTION_ARG_INT, &o.settle,
           "After the last call started, before the window (default 2000)",
         "MS"},
@@ -390,7 +398,8 @@ main (int argc, char **argv)
   }
   if (o.stagger < 0 || o.settle < 0 || o.window < 1000 || o.baseline < 500
       || o.late < 1 || o.step_increment < 1 || o.max < 0 || o.max > 4095
-      || o.harness_threads < 0 || o.harness_threads > 64) {
+      || o.harness_threads < 0 || o.harness_threads > 64
+      || o.frame_phases < 1 || 20 % o.frame_phases != 0) {
     g_printerr ("realtime-bridge-bench: invalid option value (see --help)\n");
     status = EXIT_USAGE;
     goto out;

@@ -13,27 +13,14 @@
 
 /* ---- call loops ---------------------------------------------------------- */
 
-static gpointer
-call_loop_thread (gpointer user_data)
-{
-  BridgeCallLoop *loop = user_data;
-
-  /* Everything made here (WebSocket connections, timers, message sources)
-   * belongs to this context. */
-  g_main_context_push_thread_default (loop->context);
-  g_main_loop_run (loop->loop);
-  /* What the last calls left behind (closing sockets' callbacks). */
-  while (g_main_context_iteration (loop->context, FALSE));
-  g_main_context_pop_thread_default (loop->context);
-  return NULL;
-}
-
+/* Idle then: the calls' contexts were retired when the calls ended, and
+ * the scheduler gives what is left its last rounds. */
 static void
 call_loop_free (BridgeCallLoop * loop)
 {
-  if (loop->loop)
-    g_main_loop_unref (loop->loop);
-  g_main_context_unref (loop->context);
+  bridge_scheduler_free (loop->scheduler);
+  if (loop->main_context)
+    g_main_context_unref (loop->main_context);
   g_free (loop);
 }
 
@@ -51,19 +38,31 @@ bridge_app_start_loops (BridgeApp * app)
     BridgeCallLoop *loop = g_new0 (BridgeCallLoop, 1);
 
     loop->app = app;
-    loop->context = g_main_context_ref (g_main_context_default ());
+    loop->main_context = g_main_context_ref (g_main_context_default ());
     g_ptr_array_add (app->call_loops, loop);
     return;
   }
   for (i = 0; i < n; i++) {
     BridgeCallLoop *loop = g_new0 (BridgeCallLoop, 1);
     g_autofree gchar *name = g_strdup_printf ("call-loop-%u", i);
+    g_autoptr (GError) error = NULL;
 
     loop->app = app;
     loop->index = i;
-    loop->context = g_main_context_new ();
-    loop->loop = g_main_loop_new (loop->context, FALSE);
-    loop->thread = g_thread_new (name, call_loop_thread, loop);
+    loop->scheduler = bridge_scheduler_new (name, &error);
+    if (loop->scheduler == NULL) {
+      /* out of file descriptors at start: the main loop serves */
+      g_warning ("realtime-bridge: %s: %s; calls run on the main loop",
+          name, error->message);
+      g_free (loop);
+      if (app->call_loops->len == 0) {
+        loop = g_new0 (BridgeCallLoop, 1);
+        loop->app = app;
+        loop->main_context = g_main_context_ref (g_main_context_default ());
+        g_ptr_array_add (app->call_loops, loop);
+      }
+      return;
+    }
     g_ptr_array_add (app->call_loops, loop);
   }
 }
@@ -71,20 +70,30 @@ bridge_app_start_loops (BridgeApp * app)
 void
 bridge_app_stop_loops (BridgeApp * app)
 {
-  guint i;
-
-  if (!app->call_loops)
-    return;
-  for (i = 0; i < app->call_loops->len; i++) {
-    BridgeCallLoop *loop = g_ptr_array_index (app->call_loops, i);
-
-    if (loop->thread) {
-      g_main_loop_quit (loop->loop);
-      g_thread_join (loop->thread);
-      loop->thread = NULL;
-    }
-  }
   g_clear_pointer (&app->call_loops, g_ptr_array_unref);
+}
+
+GMainContext *
+bridge_app_loop_new_call_context (BridgeCallLoop * loop)
+{
+  GMainContext *context;
+
+  if (loop->scheduler == NULL)
+    return g_main_context_ref (loop->main_context);
+  context = bridge_scheduler_context_new ();
+  bridge_scheduler_add (loop->scheduler, context);
+  return context;
+}
+
+/* Long enough for a WebSocket closing handshake and its timeouts. */
+#define RETIRE_GRACE_MS 30000
+
+void
+bridge_app_loop_retire_call_context (BridgeCallLoop * loop,
+    GMainContext * context)
+{
+  if (loop->scheduler)
+    bridge_scheduler_retire (loop->scheduler, context, RETIRE_GRACE_MS);
 }
 
 BridgeCallLoop *
@@ -230,13 +239,23 @@ bridge_app_abort_all_calls (BridgeApp * app, const gchar * reason)
     req->id = g_strdup (bridge_call_get_id (value));
     req->reason = g_strdup (reason);
     g_ptr_array_add (requests, req);
-    g_ptr_array_add (requests, bridge_call_get_loop (value)->context);
+    g_ptr_array_add (requests,
+        g_main_context_ref (bridge_call_get_context (value)));
   }
   g_mutex_unlock (&app->lock);
-  /* Outside the lock: on the main loop's own context this runs inline. */
-  for (i = 0; i < requests->len; i += 2)
-    g_main_context_invoke_full (g_ptr_array_index (requests, i + 1),
-        G_PRIORITY_DEFAULT, abort_on_loop, g_ptr_array_index (requests, i),
-        abort_request_free);
+  /* Outside the lock, as sources: a call that ended meanwhile may have
+   * had its context dropped by the scheduler, and invoke would then run
+   * here. */
+  for (i = 0; i < requests->len; i += 2) {
+    GMainContext *context = g_ptr_array_index (requests, i + 1);
+    GSource *source = g_idle_source_new ();
+
+    g_source_set_priority (source, G_PRIORITY_DEFAULT);
+    g_source_set_callback (source, abort_on_loop,
+        g_ptr_array_index (requests, i), abort_request_free);
+    g_source_attach (source, context);
+    g_source_unref (source);
+    g_main_context_unref (context);
+  }
   g_ptr_array_unref (requests);
 }

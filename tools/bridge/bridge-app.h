@@ -21,6 +21,7 @@
 #include "bridge-config.h"
 #include "bridge-log.h"
 #include "bridge-metrics.h"
+#include "bridge-scheduler.h"
 
 G_BEGIN_DECLS
 
@@ -28,13 +29,14 @@ typedef struct _BridgeCall BridgeCall;
 typedef struct _BridgeLogClient BridgeLogClient;
 typedef struct _BridgeApp BridgeApp;
 
+/* A call loop: a scheduler thread running one context per call
+ * (bridge-scheduler.h), or the main loop itself (--loops 1). */
 typedef struct
 {
   BridgeApp *app;
   guint index;
-  GMainContext *context;
-  GMainLoop *loop;              /* NULL: the main loop */
-  GThread *thread;              /* NULL: the main thread */
+  BridgeScheduler *scheduler;   /* NULL: the main loop */
+  GMainContext *main_context;   /* with no scheduler */
   gint calls;                   /* atomic: calls placed here, for the pick */
 } BridgeCallLoop;
 
@@ -84,6 +86,16 @@ void bridge_app_stop_loops (BridgeApp * app);
 /* The loop with the fewest calls; counts one more call on it. */
 BridgeCallLoop *bridge_app_pick_loop (BridgeApp * app);
 void bridge_app_release_loop (BridgeCallLoop * loop);
+/* Any thread: a context for one call on @loop (a new one its scheduler
+ * runs, or the main context), with a reference for the caller. Work for it
+ * is attached as sources, never g_main_context_invoke'd: the scheduler
+ * may not own it yet. */
+GMainContext *bridge_app_loop_new_call_context (BridgeCallLoop * loop);
+/* The call on @context is over (also from one of its callbacks): what it
+ * left behind (closing sockets) finishes, then the scheduler drops the
+ * context. The caller's reference stays the caller's. */
+void bridge_app_loop_retire_call_context (BridgeCallLoop * loop,
+    GMainContext * context);
 
 /* ---- the calls table (bridge-app.c), any thread -------------------------- */
 

@@ -44,6 +44,7 @@ struct _BridgeCall
 {
   BridgeApp *app;
   BridgeCallLoop *loop;
+  GMainContext *context;        /* the call's: its loop runs it */
   gchar *id;
   gchar *call_sid;
   gchar *stream_sid;
@@ -74,10 +75,10 @@ bridge_call_get_id (BridgeCall * call)
   return call->id;
 }
 
-BridgeCallLoop *
-bridge_call_get_loop (BridgeCall * call)
+GMainContext *
+bridge_call_get_context (BridgeCall * call)
 {
-  return call->loop;
+  return call->context;
 }
 
 static void
@@ -542,7 +543,7 @@ call_hangup (BridgeCall * call, const gchar * reason)
   call->hangup_timeout = g_timeout_source_new_seconds (MAX (1,
           call->app->config->hangup_timeout_s));
   g_source_set_callback (call->hangup_timeout, on_hangup_timeout, call, NULL);
-  g_source_attach (call->hangup_timeout, call->loop->context);
+  g_source_attach (call->hangup_timeout, call->context);
 }
 
 static void
@@ -606,6 +607,9 @@ on_teardown_done (gpointer user_data)
   /* Out of the table before the summary is told, for the same reason. */
   bridge_app_unregister_call (app, call);
   bridge_app_release_loop (call->loop);
+  /* from this callback: the scheduler drops the context once what the
+   * call left behind (the closing socket) is done */
+  bridge_app_loop_retire_call_context (call->loop, call->context);
   log_summary (call);
   bridge_call_free (call);
   bridge_app_call_finished (app);
@@ -619,7 +623,7 @@ set_null_async (GstElement * pipeline, gpointer user_data)
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
   /* From GStreamer's thread pool: scheduled on the call's loop. */
-  g_main_context_invoke (call->loop->context, on_teardown_done, call);
+  g_main_context_invoke (call->context, on_teardown_done, call);
 }
 
 static void
@@ -676,6 +680,7 @@ bridge_call_free (BridgeCall * call)
   g_free (call->stream_sid);
   g_free (call->end_reason);
   bridge_call_summary_clear (&call->summary);
+  g_clear_pointer (&call->context, g_main_context_unref);
   g_free (call);
 }
 
@@ -755,15 +760,16 @@ set_loop_context (BridgeCall * call)
   context = gst_context_new (LOOP_CONTEXT_TYPE, TRUE);
   s = gst_context_writable_structure (context);
   gst_structure_set (s, LOOP_CONTEXT_FIELD, G_TYPE_MAIN_CONTEXT,
-      call->loop->context, NULL);
+      call->context, NULL);
   gst_element_set_context (call->pipeline, context);
   gst_context_unref (context);
   call->loop_driven = TRUE;
 }
 
 BridgeCall *
-bridge_call_start (BridgeApp * app, BridgeCallLoop * loop, guint number,
-    SoupWebsocketConnection * conn, GError ** error)
+bridge_call_start (BridgeApp * app, BridgeCallLoop * loop,
+    GMainContext * context, guint number, SoupWebsocketConnection * conn,
+    GError ** error)
 {
   BridgeCall *call = g_new0 (BridgeCall, 1);
   g_autofree gchar *description = NULL;
@@ -772,6 +778,7 @@ bridge_call_start (BridgeApp * app, BridgeCallLoop * loop, guint number,
 
   call->app = app;
   call->loop = loop;
+  call->context = g_main_context_ref (context);
   call->id = g_strdup_printf ("call-%u", number);
   call->conn = g_object_ref (conn);
   call->started_us = g_get_monotonic_time ();
@@ -820,7 +827,7 @@ bridge_call_start (BridgeApp * app, BridgeCallLoop * loop, guint number,
   call->dispatch = g_new0 (BusDispatch, 1);
   call->dispatch->ref_count = 2;
   call->dispatch->verbose = bridge_log_enabled (app->log, "debug");
-  call->dispatch->context = g_main_context_ref (loop->context);
+  call->dispatch->context = g_main_context_ref (context);
   g_mutex_init (&call->dispatch->lock);
   call->dispatch->call = call;
   gst_bus_set_sync_handler (call->bus, drop_unlogged_message, call->dispatch,

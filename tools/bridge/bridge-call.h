@@ -17,14 +17,15 @@ G_BEGIN_DECLS
  * app->calls under the reserved @number. On failure the reservation is
  * cancelled and NULL returned. */
 BridgeCall *bridge_call_start (BridgeApp * app, BridgeCallLoop * loop,
-    guint number, SoupWebsocketConnection * conn, GError ** error);
+    GMainContext * context, guint number, SoupWebsocketConnection * conn,
+    GError ** error);
 
 /* On the call's loop: ends the call now (pipeline to NULL, socket closed,
  * summary logged). */
 void bridge_call_abort (BridgeCall * call, const gchar * reason);
 
 const gchar *bridge_call_get_id (BridgeCall * call);
-BridgeCallLoop *bridge_call_get_loop (BridgeCall * call);
+GMainContext *bridge_call_get_context (BridgeCall * call);
 
 void bridge_call_free (BridgeCall * call);
 

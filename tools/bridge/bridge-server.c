@@ -251,6 +251,7 @@ typedef struct
 {
   BridgeApp *app;
   BridgeCallLoop *loop;
+  GMainContext *context;        /* the call's, on that loop */
   guint number;                 /* the reserved call number */
   gboolean handed_over;         /* the reservation went with the stream */
   GList *extensions;            /* SoupWebsocketExtension, negotiated */
@@ -270,6 +271,7 @@ media_upgrade_free (gpointer data)
   if (!up->handed_over)
     bridge_app_cancel_reservation (up->app);
   g_list_free_full (up->extensions, g_object_unref);
+  g_clear_pointer (&up->context, g_main_context_unref);
   g_clear_object (&up->stream);
   g_clear_pointer (&up->uri, g_uri_unref);
   g_free (up->origin);
@@ -278,8 +280,8 @@ media_upgrade_free (gpointer data)
   g_free (up);
 }
 
-/* On the call loop, with its context thread-default: the connection's
- * sources, and everything the call makes, belong to this loop. */
+/* On the call's context, thread-default: the connection's sources, and
+ * everything the call makes, belong to it. */
 static gboolean
 start_call_on_loop (gpointer data)
 {
@@ -297,6 +299,7 @@ start_call_on_loop (gpointer data)
     /* SIGTERM came while the upgrade was on its way. */
     bridge_app_cancel_reservation (app);
     bridge_app_release_loop (up->loop);
+    bridge_app_loop_retire_call_context (up->loop, up->context);
     bridge_metrics_call_refused (app->metrics, "draining");
     bridge_log_emitv (app->log, "warning", NULL, "media-refused",
         "path", G_TYPE_STRING, "/call", "reason", G_TYPE_STRING, "draining",
@@ -304,8 +307,10 @@ start_call_on_loop (gpointer data)
         "remote", G_TYPE_STRING, up->remote, NULL);
     soup_websocket_connection_close (conn, 1013 /* try again later */ ,
         "busy");
-  } else if (!bridge_call_start (app, up->loop, up->number, conn, &error)) {
+  } else if (!bridge_call_start (app, up->loop, up->context, up->number, conn,
+          &error)) {
     bridge_app_release_loop (up->loop);
+    bridge_app_loop_retire_call_context (up->loop, up->context);
     bridge_metrics_call_refused (app->metrics, "pipeline");
     bridge_log_emitv (app->log, "error", NULL, "call-failed",
         "message", G_TYPE_STRING, error->message,
@@ -319,12 +324,13 @@ start_call_on_loop (gpointer data)
 }
 
 /* The 101 is out: take the stream from libsoup (as its own WebSocket
- * handler does) and give it to a call loop. */
+ * handler does) and give it to a new call context on a call loop. */
 static void
 on_upgrade_written (SoupServerMessage * msg, gpointer user_data)
 {
   MediaUpgrade *up = user_data;
   MediaUpgrade *moved;
+  GSource *start;
 
   if (up->handed_over
       || soup_server_message_get_status (msg) !=
@@ -345,9 +351,14 @@ on_upgrade_written (SoupServerMessage * msg, gpointer user_data)
   moved->stream = soup_server_message_steal_connection (msg);
   up->handed_over = TRUE;
   moved->loop = bridge_app_pick_loop (up->app);
-  /* Inline when the loop is the main loop (--loops 1). */
-  g_main_context_invoke_full (moved->loop->context, G_PRIORITY_DEFAULT,
-      start_call_on_loop, moved, media_upgrade_free);
+  moved->context = bridge_app_loop_new_call_context (moved->loop);
+  /* A source, not g_main_context_invoke: the scheduler may not own the
+   * new context yet, and invoke would run it here. */
+  start = g_idle_source_new ();
+  g_source_set_priority (start, G_PRIORITY_DEFAULT);
+  g_source_set_callback (start, start_call_on_loop, moved, media_upgrade_free);
+  g_source_attach (start, moved->context);
+  g_source_unref (start);
 }
 
 static void

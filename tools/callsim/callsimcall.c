@@ -473,10 +473,11 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
   if (call->config->probe && call->config->probe->started)
     call->config->probe->started (call->index, start_sent_us,
         call->config->probe->user_data);
-  /* Stream time 0 is the next point of the shared tick grid, so every
-   * call's 20 ms schedule falls on ticks. */
+  /* Stream time 0 is the next point of the shared tick grid (plus the
+   * call's phase), so every call's 20 ms schedule falls on ticks. */
   ticks = (now - call->grid_origin_us + CALLSIM_TICK_US - 1) / CALLSIM_TICK_US;
-  call->stream_start_us = call->grid_origin_us + ticks * CALLSIM_TICK_US;
+  call->stream_start_us = call->grid_origin_us + ticks * CALLSIM_TICK_US +
+      call->config->frame_phase_us;
   callsim_call_event (call, "start", NULL);
 }
 

@@ -60,6 +60,10 @@ typedef struct
   gboolean expect_audio;
   gchar *record_path;           /* per call already (NULL: no recording) */
   const CallsimProbe *probe;    /* NULL: none */
+  /* where the call's 20 ms frames fall after the tick grid's points; a
+   * driver whose ticker runs finer than 10 ms can spread its calls' frames
+   * as independent calls are (0: on the grid) */
+  gint64 frame_phase_us;
 } CallsimConfig;
 
 typedef struct _CallsimCall CallsimCall;
