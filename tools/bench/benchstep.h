@@ -96,7 +96,7 @@ void bench_step_result_clear (BenchStepResult * result);
  * one per BENCH_CALLS_PER_THREAD calls, at most one per CPU. Fewer
  * threads cost less CPU (each wake-up serves more), more keep up with
  * more calls. */
-#define BENCH_CALLS_PER_THREAD 400
+#define BENCH_CALLS_PER_THREAD 200
 guint bench_step_auto_threads (guint calls);
 
 /* The tolerance of calls_short_in/out. */

@@ -368,7 +368,7 @@ main (int argc, char **argv)
         "Keep each step's launcher log in DIR", "DIR"},
     {"harness-threads", 0, 0, G_OPTION_ARG_INT, &o.harness_threads,
         "Loop threads of the local model and of the callers, each "
-          "(default: one per 400 calls, at most one per CPU)", "K"},
+          "(default: one per 200 calls, at most one per CPU)", "K"},
     {"harness-poll", 0, 0, G_OPTION_ARG_NONE, &o.harness_poll,
         "The harness's loops poll with poll() instead of epoll", NULL},
     {NULL}

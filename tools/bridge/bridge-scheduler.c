@@ -17,6 +17,16 @@
  * its descriptors is re-armed (EPOLL_CTL_MOD, ADD when the kernel forgot
  * it), and a descriptor polled by several contexts is one epoll entry
  * with the union of their events.
+ *
+ * libsoup 3.2 destroys and re-creates a WebSocket's input source for every
+ * frame it reads, and GLib signals a context's wake-up whenever a poll is
+ * added or removed: every dispatch that read a frame leaves its own
+ * context's wake-up readable, which would cost a second, empty round. So
+ * the scheduler learns a context's wake-up descriptor when it is added
+ * (GLib's GWakeup, an eventfd on Linux: the only descriptor of a context
+ * with no socket yet, as a call's is) and, after a dispatch, clears it
+ * before the next prepare: what signalled it is seen by that prepare, and
+ * a signal after the read stays for epoll.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -45,6 +55,7 @@ typedef struct
   gint n_fds, n_alloc;
   gint max_priority;
   gint64 deadline_us;           /* -1: none */
+  gint wakeup_fd;               /* GLib's wake-up eventfd; -1: unknown */
   gboolean ready;               /* in the ready list of this round */
   gboolean retiring;
   gint64 retire_by_us;
@@ -220,6 +231,26 @@ slot_sync_fds (BridgeScheduler * self, Slot * slot)
   g_ptr_array_unref (old);
 }
 
+/* ---- a context's wake-up descriptor -------------------------------------- */
+
+/* GLib's wake-up of @context, owned by this thread: the only descriptor a
+ * context polls while no source has one, an eventfd; -1 when @context
+ * polls more already. */
+static gint
+find_wakeup_fd (GMainContext * context)
+{
+  g_autofree gchar *proc = NULL, *target = NULL;
+  GPollFD fds[2];
+  gint priority, timeout;
+
+  g_main_context_prepare (context, &priority);
+  if (g_main_context_query (context, G_MAXINT, &timeout, fds, 2) != 1)
+    return -1;
+  proc = g_strdup_printf ("/proc/self/fd/%d", fds[0].fd);
+  target = g_file_read_link (proc, NULL);
+  return g_strcmp0 (target, "anon_inode:[eventfd]") == 0 ? fds[0].fd : -1;
+}
+
 /* ---- one context --------------------------------------------------------- */
 
 /* What g_main_context_iteration does after the poll: check and dispatch
@@ -232,8 +263,16 @@ slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
 
   g_main_context_push_thread_default (slot->context);
   if (checked && g_main_context_check (slot->context, slot->max_priority,
-          slot->fds, slot->n_fds))
+          slot->fds, slot->n_fds)) {
     g_main_context_dispatch (slot->context);
+    if (slot->wakeup_fd >= 0) {
+      guint64 count;
+
+      /* EAGAIN when nothing signalled it */
+      if (read (slot->wakeup_fd, &count, sizeof (count)) < 0 && errno != EAGAIN)
+        g_debug ("bridge-scheduler: wake-up read: %s", g_strerror (errno));
+    }
+  }
   g_main_context_prepare (slot->context, &slot->max_priority);
   while ((n = g_main_context_query (slot->context, slot->max_priority,
               &timeout, slot->fds, slot->n_alloc)) > slot->n_alloc) {
@@ -261,8 +300,11 @@ slot_new (BridgeScheduler * self, GMainContext * context)
   slot->n_alloc = 8;
   slot->fds = g_new0 (GPollFD, slot->n_alloc);
   slot->deadline_us = -1;
+  slot->wakeup_fd = -1;
   if (!g_main_context_acquire (context))
     g_critical ("bridge-scheduler: the context is owned by another thread");
+  else
+    slot->wakeup_fd = find_wakeup_fd (context);
   g_ptr_array_add (self->slots, slot);
   /* no check before the first prepare */
   slot_run (self, slot, FALSE);

@@ -537,6 +537,8 @@ on_incoming (GSocketService * service, GSocketConnection * connection,
   return TRUE;
 }
 
+#define LISTEN_BACKLOG 1024
+
 static gboolean
 listen_on (BridgeApp * app, GError ** error)
 {
@@ -546,6 +548,11 @@ listen_on (BridgeApp * app, GError ** error)
 
   app->service = g_socket_service_new ();
   listener = G_SOCKET_LISTENER (app->service);
+  /* GLib's default of 10 pending connections drops the SYNs of a burst
+   * of calls while the main loop is busy, and each dropped one costs the
+   * caller a 1 s, then 3 s, 7 s... retransmission (the kernel caps this
+   * at net.core.somaxconn) */
+  g_socket_listener_set_backlog (listener, LISTEN_BACKLOG);
   if (c->address) {
     g_autoptr (GSocketAddress) address =
         g_inet_socket_address_new_from_string (c->address, c->port);
