@@ -202,6 +202,14 @@ bridge_message_log_level (GstMessage * msg)
    * milestones. */
   if (g_str_equal (name, "twilio-mark"))
     return "debug";
+  /* One per word or token of every answer: the final transcript (info)
+   * has the whole text. */
+  if (g_str_equal (name, "realtime-transcript")) {
+    gboolean final = FALSE;
+
+    gst_structure_get_boolean (s, "final", &final);
+    return final ? "info" : "debug";
+  }
   if (g_str_has_prefix (name, "twilio-") || g_str_has_prefix (name,
           "realtime-"))
     return "info";

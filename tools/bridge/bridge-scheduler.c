@@ -60,6 +60,7 @@ typedef struct
   gboolean retiring;
   gint64 retire_by_us;
   GPtrArray *entries;           /* FdEntry this context is a user of */
+  GPtrArray *spare_entries;     /* empty; swapped with entries per sync */
 } Slot;
 
 struct _FdEntry
@@ -192,43 +193,69 @@ fd_entry_free (FdEntry * entry)
   g_free (entry);
 }
 
-/* After a query of @slot: its descriptors are the epoll set's, each
- * re-armed (its number may stand for a new socket now). */
+/* The entry for @fd among @entries (a context's few), or NULL. */
+static FdEntry *
+find_entry (GPtrArray * entries, gint fd)
+{
+  guint i;
+
+  for (i = 0; i < entries->len; i++) {
+    FdEntry *entry = g_ptr_array_index (entries, i);
+
+    if (entry->fd == fd)
+      return entry;
+  }
+  return NULL;
+}
+
+/* After a query of @slot: its descriptors are the epoll set's. A
+ * descriptor new to the context, or whose events changed, is armed; with
+ * @rearm (a poll was added or removed while it dispatched, so a number
+ * may stand for a new socket now) every one but GLib's wake-up is. */
 static void
-slot_sync_fds (BridgeScheduler * self, Slot * slot)
+slot_sync_fds (BridgeScheduler * self, Slot * slot, gboolean rearm)
 {
   GPtrArray *old = slot->entries;
+  GPtrArray *now = slot->spare_entries;
   guint i;
   gint k;
 
-  slot->entries = g_ptr_array_new ();
   for (k = 0; k < slot->n_fds; k++) {
     gint fd = slot->fds[k].fd;
     FdEntry *entry;
+    gboolean known;
 
-    if (fd < 0)
-      continue;
-    entry = g_hash_table_lookup (self->fd_entries, GINT_TO_POINTER (fd));
+    if (fd < 0 || find_entry (now, fd))
+      continue;                 /* the same fd twice in one context */
+    entry = find_entry (old, fd);
+    known = entry != NULL;
+    if (!known)
+      entry = g_hash_table_lookup (self->fd_entries, GINT_TO_POINTER (fd));
     if (entry == NULL) {
       entry = g_new0 (FdEntry, 1);
       entry->fd = fd;
       entry->users = g_ptr_array_new ();
       g_hash_table_insert (self->fd_entries, GINT_TO_POINTER (fd), entry);
     }
-    if (g_ptr_array_find (slot->entries, entry, NULL))
-      continue;                 /* the same fd twice in one context */
-    g_ptr_array_add (slot->entries, entry);
-    if (!g_ptr_array_find (entry->users, slot, NULL))
-      g_ptr_array_add (entry->users, slot);
-    entry_arm (self, entry);
+    g_ptr_array_add (now, entry);
+    if (!known) {
+      if (!g_ptr_array_find (entry->users, slot, NULL))
+        g_ptr_array_add (entry->users, slot);
+      entry_arm (self, entry);
+    } else if ((rearm && fd != slot->wakeup_fd)
+        || entry_wanted_events (entry) != entry->events) {
+      entry_arm (self, entry);
+    }
   }
   for (i = 0; i < old->len; i++) {
     FdEntry *entry = g_ptr_array_index (old, i);
 
-    if (!g_ptr_array_find (slot->entries, entry, NULL))
+    if (!find_entry (now, entry->fd))
       entry_drop_user (self, entry, slot);
   }
-  g_ptr_array_unref (old);
+  g_ptr_array_set_size (old, 0);
+  slot->entries = now;
+  slot->spare_entries = old;
 }
 
 /* ---- a context's wake-up descriptor -------------------------------------- */
@@ -260,6 +287,10 @@ static gint
 slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
 {
   gint timeout = -1, n;
+  /* whether a poll may have been added or removed since the last sync:
+   * GLib signals the wake-up for each, so a dispatch after which the
+   * wake-up was not signalled changed none */
+  gboolean rearm = TRUE;
 
   g_main_context_push_thread_default (slot->context);
   if (checked && g_main_context_check (slot->context, slot->max_priority,
@@ -269,7 +300,11 @@ slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
       guint64 count;
 
       /* EAGAIN when nothing signalled it */
-      if (read (slot->wakeup_fd, &count, sizeof (count)) < 0 && errno != EAGAIN)
+      if (read (slot->wakeup_fd, &count, sizeof (count)) == sizeof (count))
+        rearm = TRUE;
+      else if (errno == EAGAIN)
+        rearm = FALSE;
+      else
         g_debug ("bridge-scheduler: wake-up read: %s", g_strerror (errno));
     }
   }
@@ -286,7 +321,7 @@ slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
     slot->fds[n].revents = 0;
   slot->deadline_us = timeout < 0 ? -1 :
       g_get_monotonic_time () + (gint64) timeout *1000;
-  slot_sync_fds (self, slot);
+  slot_sync_fds (self, slot, rearm);
   return timeout;
 }
 
@@ -297,6 +332,7 @@ slot_new (BridgeScheduler * self, GMainContext * context)
 
   slot->context = context;      /* the request's reference */
   slot->entries = g_ptr_array_new ();
+  slot->spare_entries = g_ptr_array_new ();
   slot->n_alloc = 8;
   slot->fds = g_new0 (GPollFD, slot->n_alloc);
   slot->deadline_us = -1;
@@ -320,6 +356,7 @@ slot_free (BridgeScheduler * self, Slot * slot)
   for (i = slot->entries->len; i > 0; i--)
     entry_drop_user (self, g_ptr_array_index (slot->entries, i - 1), slot);
   g_ptr_array_unref (slot->entries);
+  g_ptr_array_unref (slot->spare_entries);
   g_ptr_array_remove_fast (self->slots, slot);
   g_main_context_release (slot->context);
   g_main_context_unref (slot->context);

@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <signal.h>
+#include <string.h>
 #include <glib-unix.h>
 #include <gst/gst.h>
 
@@ -177,6 +178,25 @@ load_dotenv (const gchar * explicit_path, GError ** error)
   return bridge_dotenv_parse (text, error);
 }
 
+static void
+drop_log_message (const gchar * domain, GLogLevelFlags level,
+    const gchar * message, gpointer user_data)
+{
+}
+
+/* libsoup logs several debug lines per WebSocket frame, and GLib's default
+ * handler takes a lock and reads the environment for each before it drops
+ * it: dropped here instead, unless G_MESSAGES_DEBUG asks for them. */
+static void
+quiet_libsoup_debug (void)
+{
+  const gchar *wanted = g_getenv ("G_MESSAGES_DEBUG");
+
+  if (wanted && (strstr (wanted, "libsoup") || strstr (wanted, "all")))
+    return;
+  g_log_set_handler ("libsoup", G_LOG_LEVEL_DEBUG, drop_log_message, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -195,6 +215,7 @@ main (int argc, char **argv)
 
   /* A /logs client or a closed stdout must not kill the process. */
   signal (SIGPIPE, SIG_IGN);
+  quiet_libsoup_debug ();
 
   bridge_cli_options_init (&cli);
   entries = bridge_cli_option_entries (&cli);

@@ -639,8 +639,9 @@ element_message_level (GstElement * src, GstStructure * s)
 }
 
 /* The launcher's bus filter drops what this calls debug (without
- * --verbose): the per-mark twilio-mark and the elements' state changes,
- * never a milestone or a message the call acts on. */
+ * --verbose): the per-mark twilio-mark, the per-word transcript deltas and
+ * the elements' state changes, never a milestone or a message the call
+ * acts on. */
 GST_START_TEST (test_message_levels)
 {
   GstElement *pipeline = gst_pipeline_new ("call-1");
@@ -657,6 +658,12 @@ GST_START_TEST (test_message_levels)
               "played", G_TYPE_BOOLEAN, TRUE, NULL)), "debug");
   fail_unless_equals_string (element_message_level (child,
           gst_structure_new_empty ("twilio-start")), "info");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new ("realtime-transcript", "text", G_TYPE_STRING,
+              " Hel", "final", G_TYPE_BOOLEAN, FALSE, NULL)), "debug");
+  fail_unless_equals_string (element_message_level (child,
+          gst_structure_new ("realtime-transcript", "text", G_TYPE_STRING,
+              "Hello.", "final", G_TYPE_BOOLEAN, TRUE, NULL)), "info");
   fail_unless_equals_string (element_message_level (child,
           gst_structure_new_empty ("twilio-stop")), "info");
   fail_unless_equals_string (element_message_level (child,
