@@ -11,22 +11,27 @@
  * descriptors are ready or whose timeout is due, by hand (prepare, query,
  * check, dispatch: what g_main_context_iteration does for one context).
  *
- * File descriptors are numbers the kernel reuses: a socket closed during a
- * dispatch drops out of the epoll set by itself, and a new one may get the
- * same number before the next query. So after a context has run, each of
- * its descriptors is re-armed (EPOLL_CTL_MOD, ADD when the kernel forgot
- * it), and a descriptor polled by several contexts is one epoll entry
- * with the union of their events.
+ * A descriptor polled by several contexts is one epoll entry with the
+ * union of their events.
  *
- * libsoup 3.2 destroys and re-creates a WebSocket's input source for every
- * frame it reads, and GLib signals a context's wake-up whenever a poll is
- * added or removed: every dispatch that read a frame leaves its own
+ * GLib signals a context's wake-up whenever a poll is added or removed,
+ * and libsoup 3.2 destroys and re-creates a WebSocket's input source for
+ * every frame it reads: every dispatch that read a frame leaves its own
  * context's wake-up readable, which would cost a second, empty round. So
  * the scheduler learns a context's wake-up descriptor when it is added
  * (GLib's GWakeup, an eventfd on Linux: the only descriptor of a context
  * with no socket yet, as a call's is) and, after a dispatch, clears it
  * before the next prepare: what signalled it is seen by that prepare, and
  * a signal after the read stays for epoll.
+ *
+ * That read also says whether a poll was added or removed during the
+ * dispatch. File descriptors are numbers the kernel reuses: a socket
+ * closed during a dispatch drops out of the epoll set by itself, and a new
+ * one may get the same number (and a new source) before the next query.
+ * So after such a dispatch every descriptor of the context (but GLib's
+ * wake-up) is re-armed (EPOLL_CTL_MOD, ADD when the kernel forgot it);
+ * after any other, only a descriptor that is new to the context or whose
+ * events changed.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
