@@ -282,8 +282,9 @@ bench_callers_start (const gchar * url, guint n_calls, guint stagger_ms,
 
   self->n = n_calls;
   self->stagger_us = stagger_ms * MS;
-  g_return_val_if_fail (frame_phases > 0 && 20 % frame_phases == 0, NULL);
-  phase_us = 20 * MS / frame_phases;
+  g_return_val_if_fail (frame_phases > 0
+      && BENCH_FRAME_MS % frame_phases == 0, NULL);
+  phase_us = BENCH_FRAME_MS * MS / frame_phases;
   self->tick_us = MIN (CALLSIM_TICK_US, phase_us);
   self->layout = *layout;
   self->url = g_strdup (url);

@@ -24,6 +24,17 @@ call_loop_free (BridgeCallLoop * loop)
   g_free (loop);
 }
 
+/* One loop: the main loop itself; no thread, no hand-over. */
+static void
+add_main_loop (BridgeApp * app)
+{
+  BridgeCallLoop *loop = g_new0 (BridgeCallLoop, 1);
+
+  loop->app = app;
+  loop->main_context = g_main_context_ref (g_main_context_default ());
+  g_ptr_array_add (app->call_loops, loop);
+}
+
 void
 bridge_app_start_loops (BridgeApp * app)
 {
@@ -33,16 +44,7 @@ bridge_app_start_loops (BridgeApp * app)
 
   app->call_loops = g_ptr_array_new_with_free_func ((GDestroyNotify)
       call_loop_free);
-  if (n == 1) {
-    /* One loop: the main loop itself; no thread, no hand-over. */
-    BridgeCallLoop *loop = g_new0 (BridgeCallLoop, 1);
-
-    loop->app = app;
-    loop->main_context = g_main_context_ref (g_main_context_default ());
-    g_ptr_array_add (app->call_loops, loop);
-    return;
-  }
-  for (i = 0; i < n; i++) {
+  for (i = 0; n > 1 && i < n; i++) {
     BridgeCallLoop *loop = g_new0 (BridgeCallLoop, 1);
     g_autofree gchar *name = g_strdup_printf ("call-loop-%u", i);
     g_autoptr (GError) error = NULL;
@@ -51,20 +53,17 @@ bridge_app_start_loops (BridgeApp * app)
     loop->index = i;
     loop->scheduler = bridge_scheduler_new (name, &error);
     if (loop->scheduler == NULL) {
-      /* out of file descriptors at start: the main loop serves */
-      g_warning ("realtime-bridge: %s: %s; calls run on the main loop",
-          name, error->message);
+      /* out of file descriptors at start: the loops made so far serve,
+       * or the main loop */
+      g_warning ("realtime-bridge: %s: %s; calls run on %u call loops",
+          name, error->message, MAX (app->call_loops->len, 1));
       g_free (loop);
-      if (app->call_loops->len == 0) {
-        loop = g_new0 (BridgeCallLoop, 1);
-        loop->app = app;
-        loop->main_context = g_main_context_ref (g_main_context_default ());
-        g_ptr_array_add (app->call_loops, loop);
-      }
-      return;
+      break;
     }
     g_ptr_array_add (app->call_loops, loop);
   }
+  if (app->call_loops->len == 0)
+    add_main_loop (app);
 }
 
 void
@@ -83,6 +82,19 @@ bridge_app_loop_new_call_context (BridgeCallLoop * loop)
   context = bridge_scheduler_context_new ();
   bridge_scheduler_add (loop->scheduler, context);
   return context;
+}
+
+void
+bridge_app_attach_call_work (GMainContext * context, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  /* what g_main_context_invoke_full (G_PRIORITY_DEFAULT) would queue */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, context);
+  g_source_unref (source);
 }
 
 /* Long enough for a WebSocket closing handshake and its timeouts. */
@@ -248,13 +260,9 @@ bridge_app_abort_all_calls (BridgeApp * app, const gchar * reason)
    * here. */
   for (i = 0; i < requests->len; i += 2) {
     GMainContext *context = g_ptr_array_index (requests, i + 1);
-    GSource *source = g_idle_source_new ();
 
-    g_source_set_priority (source, G_PRIORITY_DEFAULT);
-    g_source_set_callback (source, abort_on_loop,
+    bridge_app_attach_call_work (context, abort_on_loop,
         g_ptr_array_index (requests, i), abort_request_free);
-    g_source_attach (source, context);
-    g_source_unref (source);
     g_main_context_unref (context);
   }
   g_ptr_array_unref (requests);

@@ -91,6 +91,9 @@ void bridge_app_release_loop (BridgeCallLoop * loop);
  * is attached as sources, never g_main_context_invoke'd: the scheduler
  * may not own it yet. */
 GMainContext *bridge_app_loop_new_call_context (BridgeCallLoop * loop);
+/* Any thread: runs @func on @context's loop, as a source (see above). */
+void bridge_app_attach_call_work (GMainContext * context, GSourceFunc func,
+    gpointer data, GDestroyNotify notify);
 /* The call on @context is over (also from one of its callbacks): what it
  * left behind (closing sockets) finishes, then the scheduler drops the
  * context. The caller's reference stays the caller's. */

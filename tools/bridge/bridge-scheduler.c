@@ -436,6 +436,18 @@ take_requests (BridgeScheduler * self)
   }
 }
 
+/* When @slot must run even if none of its descriptors is ready: its
+ * timeout, or the end of its retirement's grace; -1: never. */
+static gint64
+slot_due_us (Slot * slot)
+{
+  gint64 due = slot->deadline_us;
+
+  if (slot->retiring && (due < 0 || slot->retire_by_us < due))
+    due = slot->retire_by_us;
+  return due;
+}
+
 /* epoll_wait's timeout: until the nearest deadline (rounded up, so that a
  * timeout is never early), -1 when none. A scan: the slots are few per
  * thread and this is an array walk, not a walk over every source. */
@@ -446,11 +458,8 @@ next_timeout_ms (BridgeScheduler * self, gint64 now)
   guint i;
 
   for (i = 0; i < self->slots->len; i++) {
-    Slot *slot = g_ptr_array_index (self->slots, i);
-    gint64 due = slot->deadline_us;
+    gint64 due = slot_due_us (g_ptr_array_index (self->slots, i));
 
-    if (slot->retiring && (due < 0 || slot->retire_by_us < due))
-      due = slot->retire_by_us;
     if (due >= 0 && (nearest < 0 || due < nearest))
       nearest = due;
   }
@@ -498,9 +507,9 @@ run_round (BridgeScheduler * self, struct epoll_event *events)
   now = g_get_monotonic_time ();
   for (k = 0; k < self->slots->len; k++) {
     Slot *slot = g_ptr_array_index (self->slots, k);
+    gint64 due = slot_due_us (slot);
 
-    if ((slot->deadline_us >= 0 && slot->deadline_us <= now)
-        || (slot->retiring && slot->retire_by_us <= now))
+    if (due >= 0 && due <= now)
       mark_ready (self, slot);
   }
   /* a slot freed below leaves the ready list first */

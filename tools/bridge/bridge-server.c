@@ -330,7 +330,6 @@ on_upgrade_written (SoupServerMessage * msg, gpointer user_data)
 {
   MediaUpgrade *up = user_data;
   MediaUpgrade *moved;
-  GSource *start;
 
   if (up->handed_over
       || soup_server_message_get_status (msg) !=
@@ -354,11 +353,8 @@ on_upgrade_written (SoupServerMessage * msg, gpointer user_data)
   moved->context = bridge_app_loop_new_call_context (moved->loop);
   /* A source, not g_main_context_invoke: the scheduler may not own the
    * new context yet, and invoke would run it here. */
-  start = g_idle_source_new ();
-  g_source_set_priority (start, G_PRIORITY_DEFAULT);
-  g_source_set_callback (start, start_call_on_loop, moved, media_upgrade_free);
-  g_source_attach (start, moved->context);
-  g_source_unref (start);
+  bridge_app_attach_call_work (moved->context, start_call_on_loop, moved,
+      media_upgrade_free);
 }
 
 static void
