@@ -388,18 +388,23 @@ handle_message (BridgeCall * call, GstMessage * msg)
 }
 
 
-/* Messages the sync handler passes stay queued on the bus and are handled
- * on the call's loop by one idle source per batch. A bus watch would do the
- * same but puts the bus's file descriptor and one more source into the
- * loop's poll for the whole call: with hundreds of calls on a loop, that is
- * a third of the file descriptors polled on every wake-up, for a few
- * messages per call per second. */
+/* The sync handler moves the messages the call acts on into its own queue
+ * and the call's loop handles them with one idle source per batch. A bus
+ * watch would do the same but puts the bus's file descriptor and one more
+ * source into the loop's poll for the whole call: with hundreds of calls on
+ * a loop, that is a third of the file descriptors polled on every wake-up,
+ * for a few messages per call per second. The queue is ours, not the bus's,
+ * because the loop may run the idle source before the bus has queued a
+ * message that the handler passed (the pipeline's final EOS then waited for
+ * the hang-up timeout), and because the pipeline flushes its bus on its way
+ * to NULL, which would drop what it said while going down. */
 struct _BusDispatch
 {
   gint ref_count;
   gboolean verbose;
   GMainContext *context;
   GMutex lock;
+  GQueue messages;              /* lock: GstMessage, oldest first */
   GSource *pending;             /* lock */
   BridgeCall *call;             /* loop only; NULL once the call is freed */
   gboolean suspended;           /* loop only: tearing down */
@@ -419,9 +424,22 @@ bus_dispatch_unref (gpointer data)
 
   if (!g_atomic_int_dec_and_test (&dispatch->ref_count))
     return;
+  g_queue_clear_full (&dispatch->messages, (GDestroyNotify) gst_message_unref);
   g_main_context_unref (dispatch->context);
   g_mutex_clear (&dispatch->lock);
   g_free (dispatch);
+}
+
+/* Any thread: the oldest message the call has not handled, or NULL. */
+static GstMessage *
+bus_dispatch_pop (BusDispatch * dispatch)
+{
+  GstMessage *msg;
+
+  g_mutex_lock (&dispatch->lock);
+  msg = g_queue_pop_head (&dispatch->messages);
+  g_mutex_unlock (&dispatch->lock);
+  return msg;
 }
 
 static gboolean
@@ -437,7 +455,7 @@ dispatch_messages (gpointer user_data)
   /* tearing down: what is left is handled once the pipeline is down */
   if (call == NULL || dispatch->suspended)
     return G_SOURCE_REMOVE;
-  while ((msg = gst_bus_pop (call->bus))) {
+  while ((msg = bus_dispatch_pop (dispatch))) {
     handle_message (call, msg);
     gst_message_unref (msg);
     if (dispatch->suspended)
@@ -446,13 +464,14 @@ dispatch_messages (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Any thread: the call's loop handles what is queued. */
+/* Any thread: queues the message (taking it) for the call's loop. */
 static void
-schedule_dispatch (BusDispatch * dispatch)
+queue_message (BusDispatch * dispatch, GstMessage * msg)
 {
   GSource *source = NULL;
 
   g_mutex_lock (&dispatch->lock);
+  g_queue_push_tail (&dispatch->messages, msg);
   if (dispatch->pending == NULL) {
     source = dispatch->pending = g_idle_source_new ();
     g_source_set_name (source, "bridge call messages");
@@ -495,12 +514,10 @@ drop_unlogged_message (GstBus * bus, GstMessage * msg, gpointer user_data)
   BusDispatch *dispatch = user_data;
 
   if (dispatch->verbose || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_LATENCY
-      || !g_str_equal (bridge_message_log_level (msg), "debug")) {
-    /* queued on the bus by the time the loop looks */
-    schedule_dispatch (dispatch);
-    return GST_BUS_PASS;
-  }
-  gst_message_unref (msg);
+      || !g_str_equal (bridge_message_log_level (msg), "debug"))
+    queue_message (dispatch, msg);
+  else
+    gst_message_unref (msg);
   return GST_BUS_DROP;
 }
 
@@ -590,7 +607,7 @@ on_teardown_done (gpointer user_data)
   GstMessage *msg;
 
   /* What the pipeline said on its way down. */
-  while ((msg = gst_bus_pop (call->bus))) {
+  while ((msg = bus_dispatch_pop (call->dispatch))) {
     handle_message (call, msg);
     gst_message_unref (msg);
   }
