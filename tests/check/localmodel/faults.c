@@ -132,7 +132,10 @@ GST_START_TEST (test_session_faults)
   b = test_model_connect (model);
   test_session_update (a, "{\"type\":\"audio/pcmu\"}", NULL);
   test_session_update (b, "{\"type\":\"audio/pcmu\"}", NULL);
-  test_client_append (a, silence->data, silence->len, 160);
+  /* Exactly the appends before the close: had the client more to send, its
+   * next write could fail on the closed socket and end the connection
+   * before it read the error event already waiting for it. */
+  test_client_append (a, silence->data, 5 * 160, 160);
   ev = test_client_expect (a, "error", WAIT_MS);
   fail_unless_equals_string (test_string_at (ev, "error.type"), "server_error");
   fail_unless_equals_string (test_string_at (ev, "error.code"),
