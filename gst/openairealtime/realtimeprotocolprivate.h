@@ -3,8 +3,8 @@
  *
  * Helpers shared by realtimeprotocol.c (common parts, client events),
  * realtimesessionconfig.c (session configuration),
- * realtimeserverevents.c (server events) and realtimeaudiodelta.c (the
- * fast path for audio deltas). Not installed, not for users.
+ * realtimeserverevents.c (server events) and realtimedeltafast.c (the
+ * fast path for audio and text deltas). Not installed, not for users.
  */
 #ifndef __REALTIME_PROTOCOL_PRIVATE_H__
 #define __REALTIME_PROTOCOL_PRIVATE_H__
@@ -43,12 +43,17 @@ RealtimeSessionConfig *rtp_session_config_from_object (JsonObject * session, gch
 gboolean rtp_item_from_object (JsonObject * object, RealtimeItem * item, GError ** error);
 JsonObject *rtp_message_item_new (const gchar * id, const gchar * role, const gchar * status, const gchar * text);
 
-/* realtimeaudiodelta.c: response.output_audio.delta without json-glib;
- * NULL when the text is anything else or not in the strict subset it
- * reads (then rtp_server_event_parse_tree() decides). */
-RealtimeServerEvent *rtp_parse_audio_delta_fast (const gchar * json, gsize length);
+/* realtimedeltafast.c: response.output_audio.delta and the text deltas
+ * (output_audio_transcript, output_text, function_call_arguments,
+ * input_audio_transcription) without json-glib; NULL when the text is
+ * anything else or not in the strict subset it reads (then
+ * rtp_server_event_parse_tree() decides). */
+RealtimeServerEvent *rtp_parse_delta_fast (const gchar * json, gsize length);
 /* realtimeserverevents.c: any server event, through json-glib. */
 RealtimeServerEvent *rtp_server_event_parse_tree (const gchar * json, gssize length, GError ** error);
+/* realtimeserverevents.c: an output_index/content_index as both parsers
+ * store it. */
+gint rtp_index_from_int64 (gint64 value);
 
 G_END_DECLS
 

@@ -103,6 +103,12 @@ realtime_server_event_free (RealtimeServerEvent * event)
   g_free (event);
 }
 
+gint
+rtp_index_from_int64 (gint64 value)
+{
+  return (gint) CLAMP (value, G_MININT, G_MAXINT);
+}
+
 static gboolean
 get_index (JsonObject * object, const gchar * member, gboolean required,
     gint * out, GError ** error)
@@ -111,7 +117,7 @@ get_index (JsonObject * object, const gchar * member, gboolean required,
 
   if (!rtp_get_int (object, member, required, &value, error))
     return FALSE;
-  *out = (gint) CLAMP (value, G_MININT, G_MAXINT);
+  *out = rtp_index_from_int64 (value);
   return TRUE;
 }
 
@@ -302,7 +308,7 @@ realtime_server_event_parse (const gchar * json, gssize length, GError ** error)
   RealtimeServerEvent *event;
 
   if (json != NULL) {
-    event = rtp_parse_audio_delta_fast (json, length < 0 ? strlen (json) :
+    event = rtp_parse_delta_fast (json, length < 0 ? strlen (json) :
         (gsize) length);
     if (event)
       return event;
