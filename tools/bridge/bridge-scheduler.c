@@ -15,23 +15,26 @@
  * union of their events.
  *
  * GLib signals a context's wake-up whenever a poll is added or removed,
- * and libsoup 3.2 destroys and re-creates a WebSocket's input source for
- * every frame it reads: every dispatch that read a frame leaves its own
- * context's wake-up readable, which would cost a second, empty round. So
- * the scheduler learns a context's wake-up descriptor when it is added
+ * and it removes and re-adds a source's polls around each dispatch of it
+ * (block_source/unblock_source, for sources that cannot recurse): every
+ * dispatch that read a frame from a socket leaves its own context's
+ * wake-up readable, which would cost a second, empty round. So the
+ * scheduler learns a context's wake-up descriptor when it is added
  * (GLib's GWakeup, an eventfd on Linux: the only descriptor of a context
  * with no socket yet, as a call's is) and, after a dispatch, clears it
  * before the next prepare: what signalled it is seen by that prepare, and
  * a signal after the read stays for epoll.
  *
- * That read also says whether a poll was added or removed during the
- * dispatch. File descriptors are numbers the kernel reuses: a socket
- * closed during a dispatch drops out of the epoll set by itself, and a new
- * one may get the same number (and a new source) before the next query.
- * So after such a dispatch every descriptor of the context (but GLib's
+ * File descriptors are numbers the kernel reuses: a socket closed drops
+ * out of the epoll set by itself, and a new one may get the same number
+ * (and a new source) before the next query, which then looks unchanged.
+ * The process's close () calls are counted (the definition below
+ * interposes libc's, for the libraries too); when any happened since a
+ * context's last sync, every descriptor of the context (but GLib's
  * wake-up) is re-armed (EPOLL_CTL_MOD, ADD when the kernel forgot it);
- * after any other, only a descriptor that is new to the context or whose
- * events changed.
+ * otherwise only a descriptor that is new to the context or whose events
+ * changed. Closes are rare (a call's start and end), so a frame costs no
+ * epoll_ctl.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -41,6 +44,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -66,6 +70,7 @@ typedef struct
   gint64 retire_by_us;
   GPtrArray *entries;           /* FdEntry this context is a user of */
   GPtrArray *spare_entries;     /* empty; swapped with entries per sync */
+  guint closes_seen;            /* fd_closes at the last sync */
 } Slot;
 
 struct _FdEntry
@@ -135,6 +140,21 @@ poll_events_for (guint32 e)
   if (e & EPOLLHUP)
     events |= G_IO_HUP;
   return events;
+}
+
+/* ---- descriptor numbers that may stand for another file ----------------- */
+
+static guint fd_closes;         /* atomic */
+
+/* Interposes libc's close () for the whole process (the executable's
+ * definition comes first in symbol lookup, for the libraries as well):
+ * counts, then closes as libc would, minus the cancellation point that
+ * nothing here uses. */
+int
+close (int fd)
+{
+  g_atomic_int_inc (&fd_closes);
+  return syscall (SYS_close, fd);
 }
 
 /* ---- the epoll set ------------------------------------------------------- */
@@ -215,7 +235,7 @@ find_entry (GPtrArray * entries, gint fd)
 
 /* After a query of @slot: its descriptors are the epoll set's. A
  * descriptor new to the context, or whose events changed, is armed; with
- * @rearm (a poll was added or removed while it dispatched, so a number
+ * @rearm (a descriptor was closed since the last sync, so a number
  * may stand for a new socket now) every one but GLib's wake-up is. */
 static void
 slot_sync_fds (BridgeScheduler * self, Slot * slot, gboolean rearm)
@@ -292,10 +312,7 @@ static gint
 slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
 {
   gint timeout = -1, n;
-  /* whether a poll may have been added or removed since the last sync:
-   * GLib signals the wake-up for each, so a dispatch after which the
-   * wake-up was not signalled changed none */
-  gboolean rearm = TRUE;
+  guint closes;
 
   g_main_context_push_thread_default (slot->context);
   if (checked && g_main_context_check (slot->context, slot->max_priority,
@@ -305,11 +322,7 @@ slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
       guint64 count;
 
       /* EAGAIN when nothing signalled it */
-      if (read (slot->wakeup_fd, &count, sizeof (count)) == sizeof (count))
-        rearm = TRUE;
-      else if (errno == EAGAIN)
-        rearm = FALSE;
-      else
+      if (read (slot->wakeup_fd, &count, sizeof (count)) < 0 && errno != EAGAIN)
         g_debug ("bridge-scheduler: wake-up read: %s", g_strerror (errno));
     }
   }
@@ -326,7 +339,11 @@ slot_run (BridgeScheduler * self, Slot * slot, gboolean checked)
     slot->fds[n].revents = 0;
   slot->deadline_us = timeout < 0 ? -1 :
       g_get_monotonic_time () + (gint64) timeout *1000;
-  slot_sync_fds (self, slot, rearm);
+  /* read after the query: a close before it is seen now, one after it at
+   * the next sync */
+  closes = g_atomic_int_get (&fd_closes);
+  slot_sync_fds (self, slot, closes != slot->closes_seen);
+  slot->closes_seen = closes;
   return timeout;
 }
 
