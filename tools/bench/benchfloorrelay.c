@@ -192,6 +192,17 @@ free_dead (Relay * r)
   }
 }
 
+/* Ends @c's call (or just @c, before it has one) after a failed write. */
+static void
+conn_fail (Relay * r, Conn * c, const gchar * why)
+{
+  Call *call = c->call;
+
+  floor_conn_close_now (r, c);
+  if (call)
+    floor_call_fail (r, call, why);
+}
+
 /* Sends @len bytes, or queues what the socket does not take now. */
 void
 floor_conn_write (Relay * r, Conn * c, const guint8 * data, gsize len)
@@ -205,11 +216,7 @@ floor_conn_write (Relay * r, Conn * c, const guint8 * data, gsize len)
       return;
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        Call *call = c->call;
-
-        floor_conn_close_now (r, c);
-        if (call)
-          floor_call_fail (r, call, "a peer went away (send failed)");
+        conn_fail (r, c, "a peer went away (send failed)");
         return;
       }
       n = 0;
@@ -218,11 +225,7 @@ floor_conn_write (Relay * r, Conn * c, const guint8 * data, gsize len)
     len -= n;
   }
   if (c->out_len + len > OUT_QUEUE_MAX) {
-    Call *call = c->call;
-
-    floor_conn_close_now (r, c);
-    if (call)
-      floor_call_fail (r, call, "a peer stalled (send queue full)");
+    conn_fail (r, c, "a peer stalled (send queue full)");
     return;
   }
   if (c->out_len + len > c->out_cap) {
@@ -243,13 +246,8 @@ conn_flush (Relay * r, Conn * c)
   ssize_t n = send (c->fd, c->out, c->out_len, MSG_NOSIGNAL);
 
   if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      Call *call = c->call;
-
-      floor_conn_close_now (r, c);
-      if (call)
-        floor_call_fail (r, call, "a peer went away (send failed)");
-    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      conn_fail (r, c, "a peer went away (send failed)");
     return;
   }
   memmove (c->out, c->out + n, c->out_len - n);
